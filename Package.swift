@@ -1,0 +1,87 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "BigGoal",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "api", targets: ["api"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(
+            url: "https://github.com/apple/swift-configuration",
+            from: "1.4.0",
+            traits: [.defaults, "CommandLineArguments"]
+        ),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // C modules: module maps and shims only, plus the one C file that needs _GNU_SOURCE.
+        .target(name: "CLinux"),
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+
+        // Wrappers: the only modules that import a C module.
+        .target(name: "LinuxIO", dependencies: ["CLinux"]),
+        .target(name: "Redis", dependencies: ["CHiredis"]),
+
+        // Domain.
+        .target(name: "HTTP1"),
+        .target(name: "Counters"),
+
+        // Adapters.
+        .target(
+            name: "HTTPServer",
+            dependencies: ["HTTP1", "LinuxIO", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "RedisCounterStore",
+            dependencies: ["Counters", "Redis", "LinuxIO", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // Shared configuration of every executable.
+        .target(
+            name: "Settings",
+            dependencies: [
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Applications.
+        .target(
+            name: "APIApp",
+            dependencies: [
+                "HTTP1", "HTTPServer", "Counters", "RedisCounterStore", "Settings", "LinuxIO",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Executables.
+        .executableTarget(
+            name: "api",
+            dependencies: [
+                "APIApp", "Settings",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // Test support and tests.
+        .target(name: "CountersTestSupport", dependencies: ["Counters"], path: "Tests/CountersTestSupport"),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
+        .testTarget(name: "APIAppTests", dependencies: ["APIApp", "HTTP1", "Counters", "CountersTestSupport"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Redis", "RedisCounterStore", "Counters", "LinuxIO", "CountersTestSupport"]
+        ),
+        .testTarget(name: "ProcessTests", dependencies: ["LinuxIO"]),
+    ]
+)

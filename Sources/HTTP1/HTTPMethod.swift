@@ -1,0 +1,42 @@
+/// The request methods this server knows (RFC 9110 §9 plus PATCH). A syntactically valid
+/// method outside this list is answered 501, as RFC 9110 §9.1 asks.
+public enum HTTPMethod: String, Sendable, CaseIterable {
+    case get = "GET"
+    case head = "HEAD"
+    case post = "POST"
+    case put = "PUT"
+    case delete = "DELETE"
+    case connect = "CONNECT"
+    case options = "OPTIONS"
+    case trace = "TRACE"
+    case patch = "PATCH"
+
+    /// Recognises a method from its bytes without building a string first.
+    init?(bytes: UnsafeRawBufferPointer) {
+        switch bytes.count {
+        case 3:
+            if bytes.elementsEqual("GET".utf8) { self = .get; return }
+            if bytes.elementsEqual("PUT".utf8) { self = .put; return }
+        case 4:
+            if bytes.elementsEqual("POST".utf8) { self = .post; return }
+            if bytes.elementsEqual("HEAD".utf8) { self = .head; return }
+        default:
+            break
+        }
+        guard let method = HTTPMethod(rawValue: String(decoding: bytes, as: UTF8.self)) else { return nil }
+        self = method
+    }
+}
+
+/// The protocol version of a request; only 1.0 and 1.1 are served (others get 505).
+public enum HTTPVersion: Sendable, Equatable {
+    case http1_0
+    case http1_1
+
+    var text: StaticString {
+        switch self {
+        case .http1_0: "HTTP/1.0"
+        case .http1_1: "HTTP/1.1"
+        }
+    }
+}

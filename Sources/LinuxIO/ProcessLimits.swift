@@ -1,0 +1,32 @@
+internal import CLinux
+import Glibc
+
+/// Process-wide settings a network server makes once at start.
+public enum ProcessLimits {
+    /// Raises the soft limit on open descriptors to the hard limit, so the connection cap is
+    /// the server's setting and not the shell's default of 1024. Returns the new soft limit.
+    @discardableResult
+    public static func raiseOpenFilesLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return Int(limit.rlim_cur)
+    }
+
+    /// Ignores SIGPIPE. hiredis and librabbitmq write with plain `write(2)`; without this, a
+    /// peer that just died would kill the process instead of returning `EPIPE`.
+    public static func ignoreBrokenPipes() {
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// The number of cores this process may run on.
+    public static func activeProcessorCount() -> Int {
+        let count = Int(CLinux_active_processor_count())
+        if count > 0 { return count }
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+}

@@ -1,0 +1,1 @@
+@main enum API { static func main() {} }
