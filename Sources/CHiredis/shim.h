@@ -8,4 +8,9 @@ static inline const char *CHiredis_errorString(const redisContext *context) {
     return context->errstr;
 }
 
+/// Bytes of formatted commands not yet written to the socket.
+static inline size_t CHiredis_pendingOutput(const redisContext *context) {
+    return context->obuf == NULL ? 0 : sdslen(context->obuf);
+}
+
 #endif

@@ -1,1 +1,66 @@
-@main enum API { static func main() {} }
+import APIApp
+import ArgumentParser
+import Foundation
+import Logging
+import Settings
+import UnixSignals
+
+/// `api`: the HTTP side of BigGoal.
+@main
+struct API: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api",
+        abstract: "Serves the BigGoal HTTP API on its Redis counters.",
+        discussion: """
+        Settings come from a JSON file (--config or BIGGOAL_CONFIG), then BIGGOAL_* environment \
+        variables, then flags; later wins. Every key is also a flag: http.port is --http-port, \
+        redis.url is --redis-url. See config.example.json for every key and its default.
+        """
+    )
+
+    @Option(name: .customLong("config"), help: "A JSON configuration file.")
+    var configPath: String?
+
+    @Argument(parsing: .allUnrecognized, help: "Configuration keys as flags, e.g. --http-port 3001.")
+    var settingFlags: [String] = []
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let settings: APISettings
+        do {
+            let source = try await SettingsSource.load(
+                knownKeys: APISettings.keys,
+                flags: settingFlags,
+                environment: environment,
+                filePath: configPath ?? environment["BIGGOAL_CONFIG"]
+            )
+            settings = try APISettings(source)
+        } catch {
+            FileHandle.standardError.write(Data("api: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = settings.log.level
+            return handler
+        }
+        let logger = Logger(label: settings.serviceName)
+        logger.info("starting", metadata: settings.loggable.mapValues { .string($0) })
+
+        let application = APIApplication(settings: settings, logger: logger)
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        do {
+            try application.start()
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        for await signal in signals {
+            logger.info("stopping", metadata: ["signal": "\(signal)"])
+            break
+        }
+        application.shutdown()
+        logger.info("stopped")
+    }
+}

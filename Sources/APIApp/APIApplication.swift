@@ -1,0 +1,73 @@
+import HTTP1
+import HTTPServer
+import LinuxIO
+import Logging
+import RedisCounterStore
+import Settings
+
+/// The `api` service wired from its settings: the HTTP server, with a Redis-backed counter
+/// store and the API routes on every event loop.
+public final class APIApplication: Sendable {
+    private let server: HTTPServer
+
+    public init(settings: APISettings, logger: Logger) {
+        let storeConfiguration = RedisCounterStore.Configuration(settings.redis)
+        let storeLogger = logger
+        server = HTTPServer(configuration: HTTPServerConfiguration(settings.http), logger: logger) { loop in
+            let store = RedisCounterStore(loop: loop, configuration: storeConfiguration, logger: storeLogger)
+            return APIResponder(store: store)
+        }
+    }
+
+    /// Starts serving; throws when the port cannot be bound.
+    public func start() throws {
+        ProcessLimits.ignoreBrokenPipes()
+        ProcessLimits.raiseOpenFilesLimit()
+        try server.start()
+    }
+
+    /// The bound port.
+    public var port: Int? { server.port }
+
+    /// Stops accepting, finishes in-flight requests (within the configured grace period) and
+    /// returns when every loop has ended.
+    public func shutdown() {
+        server.shutdown()
+    }
+}
+
+extension RedisCounterStore.Configuration {
+    init(_ settings: RedisSettings) {
+        self.init(
+            host: settings.url.host,
+            port: settings.url.port,
+            username: settings.url.username,
+            password: settings.url.password,
+            database: settings.url.database,
+            timeoutMilliseconds: settings.timeoutMs,
+            receivedKey: settings.receivedKey,
+            sentKey: settings.sentKey
+        )
+    }
+}
+
+extension HTTPServerConfiguration {
+    init(_ settings: HTTPSettings) {
+        self.init(
+            host: settings.host,
+            port: settings.port,
+            eventLoops: settings.eventLoops,
+            maxConnections: settings.maxConnections,
+            limits: HTTPLimits(
+                maxRequestLineBytes: settings.maxRequestLineBytes,
+                maxHeaderBytes: settings.maxHeaderBytes,
+                maxHeaderCount: settings.maxHeaderCount,
+                maxBodyBytes: settings.maxBodyBytes
+            ),
+            headerTimeoutMilliseconds: settings.headerTimeoutMs,
+            idleTimeoutMilliseconds: settings.idleTimeoutMs,
+            writeTimeoutMilliseconds: settings.writeTimeoutMs,
+            shutdownGraceMilliseconds: settings.shutdownTimeoutMs
+        )
+    }
+}

@@ -1,0 +1,31 @@
+/// A failure talking to Redis: the connection's own error, or an error reply.
+public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
+    enum Code: Sendable, Equatable {
+        case io
+        case endOfStream
+        case protocolError
+        case timeout
+        case connectionRefused
+        case other
+    }
+
+    let code: Code
+    /// hiredis's message, or the operation that failed.
+    public let message: String
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// Whether the connection is unusable after this error (hiredis contexts are dead after
+    /// any I/O or protocol error).
+    public var closesConnection: Bool { true }
+
+    public var description: String { message }
+
+    /// The deadline for a reply passed.
+    public static func timedOut(afterMilliseconds milliseconds: Int) -> RedisError {
+        RedisError(.timeout, "no reply within \(milliseconds) ms")
+    }
+}

@@ -1,0 +1,286 @@
+import Counters
+import LinuxIO
+import Logging
+import Redis
+
+/// The counts in Redis, driven without blocking from one event loop.
+///
+/// Commands issued while the loop handles a wake-up are queued in hiredis's output buffer
+/// and leave as one pipelined write after the handlers have run. Replies come back in order
+/// and complete the oldest waiting call. A reply that does not come within the timeout, or
+/// any connection error, fails everything waiting, drops the connection and reconnects with
+/// a capped back-off; meanwhile calls fail at once rather than wait.
+///
+/// Thread-confined to its loop.
+public final class RedisCounterStore: CounterStore {
+    /// Where Redis is and how the counters are named.
+    public struct Configuration: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var username: String?
+        public var password: String?
+        public var database: Int
+        public var timeoutMilliseconds: Int
+        public var receivedKey: String
+        public var sentKey: String
+
+        public init(
+            host: String = "127.0.0.1",
+            port: Int = 6379,
+            username: String? = nil,
+            password: String? = nil,
+            database: Int = 0,
+            timeoutMilliseconds: Int = 1000,
+            receivedKey: String = "received_hello",
+            sentKey: String = "sent_hello"
+        ) {
+            self.host = host
+            self.port = port
+            self.username = username
+            self.password = password
+            self.database = database
+            self.timeoutMilliseconds = timeoutMilliseconds
+            self.receivedKey = receivedKey
+            self.sentKey = sentKey
+        }
+    }
+
+    private typealias ReplyHandler = (Result<RedisReply, CounterStoreError>) -> Void
+
+    private struct Waiting {
+        let deadline: UInt64
+        let handler: ReplyHandler
+    }
+
+    private enum State {
+        /// No connection; the next attempt is due at `retryAt`.
+        case disconnected(retryAt: UInt64)
+        /// TCP connect in progress since `since`.
+        case connecting(RedisConnection, since: UInt64)
+        case connected(RedisConnection)
+    }
+
+    private let loop: EventLoop
+    private let configuration: Configuration
+    private let logger: Logger
+    private let commands: Commands
+    private var state: State
+    private var waiting: [Waiting] = []
+    private var firstWaiting = 0
+    private var failedAttempts = 0
+    private var lastError: CounterStoreError?
+    private lazy var socketHandler = SocketHandler(store: self)
+
+    /// Creates the store on `loop` and starts connecting. Call on the loop's thread (or
+    /// before the loop runs).
+    public init(loop: EventLoop, configuration: Configuration, logger: Logger) {
+        self.loop = loop
+        self.configuration = configuration
+        self.logger = logger
+        self.commands = Commands(configuration)
+        self.state = .disconnected(retryAt: 0)
+        loop.every(milliseconds: 20) { [unowned self] in tick() }
+        loop.afterEvents { [unowned self] in flush() }
+        connect()
+    }
+
+    // MARK: CounterStore
+
+    public func increment(_ counter: Counter, _ completion: @escaping (Result<Int, CounterStoreError>) -> Void) {
+        send(commands.increment(counter)) { result in
+            completion(result.flatMap(Self.integer))
+        }
+    }
+
+    public func value(of counter: Counter, _ completion: @escaping (Result<Int, CounterStoreError>) -> Void) {
+        send(commands.get(counter)) { result in
+            completion(result.flatMap { reply in reply == .null ? .success(0) : Self.integer(reply) })
+        }
+    }
+
+    public func checkHealth(_ completion: @escaping (Result<Void, CounterStoreError>) -> Void) {
+        send(commands.ping) { result in
+            completion(result.flatMap { reply in
+                if case .error(let message) = reply { return .failure(CounterStoreError(reason: message)) }
+                return .success(())
+            })
+        }
+    }
+
+    private static func integer(_ reply: RedisReply) -> Result<Int, CounterStoreError> {
+        if case .error(let message) = reply { return .failure(CounterStoreError(reason: message)) }
+        guard let value = reply.integerValue else {
+            return .failure(CounterStoreError(reason: "unexpected reply \(reply)"))
+        }
+        return .success(value)
+    }
+
+    // MARK: Sending
+
+    private func send(_ command: RedisCommand, _ handler: @escaping ReplyHandler) {
+        let connection: RedisConnection
+        switch state {
+        case .disconnected:
+            return handler(.failure(lastError ?? CounterStoreError(reason: "not connected to Redis")))
+        case .connecting(let pending, _):
+            connection = pending
+        case .connected(let ready):
+            connection = ready
+        }
+        connection.append(command)
+        waiting.append(Waiting(deadline: loop.now + timeoutNanoseconds, handler: handler))
+    }
+
+    private var timeoutNanoseconds: UInt64 { UInt64(configuration.timeoutMilliseconds) * 1_000_000 }
+
+    /// Writes everything queued during this wake-up in one go.
+    private func flush() {
+        guard case .connected(let connection) = state, connection.hasPendingOutput else { return }
+        writeOutput(connection)
+    }
+
+    private func writeOutput(_ connection: RedisConnection) {
+        do {
+            let done = try connection.write()
+            try? loop.modify(fd: connection.descriptor, interest: done ? .readable : [.readable, .writable])
+        } catch {
+            fail(CounterStoreError(reason: error.message))
+        }
+    }
+
+    // MARK: Socket events
+
+    fileprivate func socketReady(_ events: IOEvents) {
+        switch state {
+        case .disconnected:
+            return
+        case .connecting(let connection, _):
+            guard events.contains(.writable) || events.contains(.failed) else { return }
+            do {
+                try connection.finishConnecting()
+            } catch {
+                return fail(CounterStoreError(reason: error.message))
+            }
+            state = .connected(connection)
+            logger.info("connected to Redis", metadata: ["address": "\(configuration.host):\(configuration.port)"])
+            writeOutput(connection)
+        case .connected(let connection):
+            if events.contains(.readable) || events.contains(.failed) {
+                readReplies(connection)
+            }
+            if case .connected = state, events.contains(.writable) {
+                writeOutput(connection)
+            }
+        }
+    }
+
+    private func readReplies(_ connection: RedisConnection) {
+        do throws(RedisError) {
+            try connection.read()
+            while let reply = try connection.nextReply() {
+                guard firstWaiting < waiting.count else {
+                    return fail(CounterStoreError(reason: "reply from Redis with no command waiting"))
+                }
+                let entry = waiting[firstWaiting]
+                firstWaiting += 1
+                failedAttempts = 0
+                lastError = nil
+                entry.handler(.success(reply))
+                // A handler may have failed the connection (a refused handshake).
+                guard case .connected(let current) = state, current === connection else { return }
+            }
+            compactWaiting()
+        } catch {
+            fail(CounterStoreError(reason: error.message))
+        }
+    }
+
+    private func compactWaiting() {
+        if firstWaiting == waiting.count {
+            waiting.removeAll(keepingCapacity: true)
+            firstWaiting = 0
+        } else if firstWaiting > 1024 {
+            waiting.removeFirst(firstWaiting)
+            firstWaiting = 0
+        }
+    }
+
+    // MARK: Connection life cycle
+
+    private func connect() {
+        let connection: RedisConnection
+        do {
+            connection = try RedisConnection(host: configuration.host, port: configuration.port)
+            try loop.register(fd: connection.descriptor, interest: [.readable, .writable], handler: socketHandler)
+        } catch {
+            return scheduleReconnect(after: CounterStoreError(reason: "\(error)"))
+        }
+        state = .connecting(connection, since: loop.now)
+        for command in commands.handshake {
+            connection.append(command)
+            waiting.append(Waiting(deadline: loop.now + timeoutNanoseconds) { [unowned self] result in
+                if case .success(.error(let message)) = result {
+                    logger.error("Redis refused the connection setup", metadata: ["reply": "\(message)"])
+                    fail(CounterStoreError(reason: "Redis refused the connection setup: \(message)"))
+                }
+            })
+        }
+    }
+
+    /// Fails every waiting call, drops the connection and schedules the next attempt.
+    private func fail(_ error: CounterStoreError) {
+        let pending = waiting[firstWaiting...]
+        waiting = []
+        firstWaiting = 0
+        switch state {
+        case .connecting(let connection, _), .connected(let connection):
+            loop.deregister(fd: connection.descriptor)
+        case .disconnected:
+            break
+        }
+        scheduleReconnect(after: error)
+        for entry in pending { entry.handler(.failure(error)) }
+    }
+
+    private func scheduleReconnect(after error: CounterStoreError) {
+        // 50 ms doubling to 2 s: quick after a blip, gentle on a Redis that stays down.
+        let delay = min(50 << min(failedAttempts, 6), 2000)
+        if failedAttempts == 0 || lastError != error {
+            logger.warning("Redis unavailable; reconnecting", metadata: ["reason": "\(error.reason)", "retryInMs": "\(delay)"])
+        }
+        failedAttempts += 1
+        lastError = error
+        state = .disconnected(retryAt: loop.now + UInt64(delay) * 1_000_000)
+    }
+
+    /// Enforces the reply and connect deadlines and reconnects when due.
+    private func tick() {
+        let now = loop.now
+        switch state {
+        case .disconnected(let retryAt):
+            if now >= retryAt { connect() }
+        case .connecting(_, let since):
+            if now - since > timeoutNanoseconds {
+                fail(CounterStoreError(reason: "connect timed out after \(configuration.timeoutMilliseconds) ms"))
+            }
+        case .connected:
+            if firstWaiting < waiting.count, waiting[firstWaiting].deadline <= now {
+                fail(CounterStoreError(reason: "no reply within \(configuration.timeoutMilliseconds) ms"))
+            }
+        }
+    }
+}
+
+/// Receives the socket's events; a separate object so the store's public surface stays the
+/// `CounterStore` protocol.
+private final class SocketHandler: EventHandler {
+    unowned let store: RedisCounterStore
+
+    init(store: RedisCounterStore) {
+        self.store = store
+    }
+
+    func handle(_ events: IOEvents) {
+        store.socketReady(events)
+    }
+}

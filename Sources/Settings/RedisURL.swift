@@ -1,0 +1,58 @@
+import Foundation
+
+/// `redis://[user:password@]host[:port][/db]`, parsed once at start-up.
+public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var username: String?
+    public var password: String?
+    public var database: Int
+
+    /// Parses `text`, throwing a description of what is wrong (never the password).
+    public init(parsing text: String) throws(URLProblem) {
+        guard let components = URLComponents(string: text) else {
+            throw URLProblem("not a URL; expected redis://[user:password@]host:port/db")
+        }
+        guard components.scheme == "redis" else {
+            throw URLProblem("scheme must be redis://")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw URLProblem("missing host")
+        }
+        let port = components.port ?? 6379
+        guard (1...65535).contains(port) else {
+            throw URLProblem("port \(port) is outside 1...65535")
+        }
+        let path = components.path.drop { $0 == "/" }
+        var database = 0
+        if !path.isEmpty {
+            guard let number = Int(path), number >= 0 else {
+                throw URLProblem("database must be a number, as in redis://host:6379/0")
+            }
+            database = number
+        }
+        self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        self.port = port
+        self.username = components.user.flatMap { $0.isEmpty ? nil : $0 }
+        self.password = components.password
+        self.database = database
+    }
+
+    /// The URL with the password replaced, safe for logs.
+    public var description: String {
+        var credentials = ""
+        if username != nil || password != nil {
+            credentials = (username ?? "") + (password != nil ? ":***" : "") + "@"
+        }
+        return "redis://\(credentials)\(host):\(port)/\(database)"
+    }
+}
+
+/// What is wrong with a URL.
+public struct URLProblem: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

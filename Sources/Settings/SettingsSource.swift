@@ -1,0 +1,217 @@
+import Configuration
+import Foundation
+import Synchronization
+import SystemPackage
+
+/// The layered configuration: a JSON file, then `BIGGOAL_*` environment variables, then
+/// command-line flags, later winning; read through swift-configuration.
+///
+/// On top of the library it adds what an operator needs when a value is wrong: every read
+/// is checked, and a failure names the key, the source that supplied the value (file,
+/// variable or flag) and the problem. Keys nobody reads are reported by name.
+public struct SettingsSource: Sendable {
+    /// Every key a program accepts, for the unknown-key checks.
+    private let knownKeys: Set<String>
+    private let reader: ConfigReader
+    private let lastAccess: LastAccess
+    private let filePath: String?
+
+    /// Loads the layers.
+    ///
+    /// - Parameters:
+    ///   - knownKeys: the dotted keys the program reads; anything else in the file or on the
+    ///     command line is an error.
+    ///   - flags: the command-line arguments left after the program's own options, such as
+    ///     `--http-port 3001`.
+    ///   - environment: the process environment.
+    ///   - filePath: the JSON file, from `--config` or `BIGGOAL_CONFIG`.
+    public static func load(
+        knownKeys: Set<String>,
+        flags: [String],
+        environment: [String: String],
+        filePath: String?
+    ) async throws(SettingsError) -> SettingsSource {
+        try checkFlags(flags, knownKeys: knownKeys)
+        var providers: [any ConfigProvider] = [
+            CommandLineArgumentsProvider(arguments: ["biggoal"] + flags),
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "biggoal"),
+        ]
+        if let filePath {
+            try checkFileKeys(filePath, knownKeys: knownKeys)
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(filePath)))
+            } catch {
+                throw SettingsError(key: "config", source: "file \(filePath)", problem: "cannot be read: \(error)")
+            }
+        }
+        let lastAccess = LastAccess()
+        let reader = ConfigReader(providers: providers, accessReporter: lastAccess)
+        return SettingsSource(knownKeys: knownKeys, reader: reader, lastAccess: lastAccess, filePath: filePath)
+    }
+
+    // MARK: Typed reads
+
+    /// An integer within `range`, or `defaultValue` when no layer sets it.
+    public func int(_ key: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(SettingsError) -> Int {
+        precondition(knownKeys.contains(key), "\(key) is not a known key")
+        let value = reader.int(forKey: ConfigKey(key), default: defaultValue)
+        let origin = try origin(of: key, expected: "an integer")
+        guard range.contains(value) else {
+            throw SettingsError(key: key, source: origin, problem: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    /// A string that `validate` accepts (it returns the problem, or `nil`).
+    public func string(
+        _ key: String,
+        default defaultValue: String,
+        validate: (String) -> String? = { _ in nil }
+    ) throws(SettingsError) -> String {
+        precondition(knownKeys.contains(key), "\(key) is not a known key")
+        let value = reader.string(forKey: ConfigKey(key), default: defaultValue)
+        let origin = try origin(of: key, expected: "a string")
+        if let problem = validate(value) {
+            throw SettingsError(key: key, source: origin, problem: problem)
+        }
+        return value
+    }
+
+    /// A string turned into another value by `parse`, which throws a description of the
+    /// problem. Used for URLs; the error never echoes the value, which may hold a password.
+    public func parsed<Value>(
+        _ key: String,
+        default defaultValue: String,
+        _ parse: (String) throws -> Value
+    ) throws(SettingsError) -> Value {
+        let text = try string(key, default: defaultValue)
+        do {
+            return try parse(text)
+        } catch {
+            throw SettingsError(key: key, source: try origin(of: key, expected: "a string"), problem: "\(error)")
+        }
+    }
+
+    /// A boolean (`true`/`false`; the environment also takes `1`/`0`, `yes`/`no`).
+    public func bool(_ key: String, default defaultValue: Bool) throws(SettingsError) -> Bool {
+        precondition(knownKeys.contains(key), "\(key) is not a known key")
+        let value = reader.bool(forKey: ConfigKey(key), default: defaultValue)
+        _ = try origin(of: key, expected: "true or false")
+        return value
+    }
+
+    // MARK: Where a value came from
+
+    /// Describes the layer that supplied the value just read, or throws when that layer held
+    /// a value of the wrong type (the library then falls back to the default silently).
+    private func origin(of key: String, expected: String) throws(SettingsError) -> String {
+        guard let event = lastAccess.take() else { return "default" }
+        for result in event.providerResults {
+            switch result.result {
+            case .failure(let error):
+                throw SettingsError(key: key, source: describe(result.providerName, encodedKey: nil),
+                                    problem: "expected \(expected) (\(error))")
+            case .success(let lookup) where lookup.value != nil:
+                let source = describe(result.providerName, encodedKey: lookup.encodedKey)
+                if event.conversionError != nil {
+                    throw SettingsError(key: key, source: source, problem: "expected \(expected)")
+                }
+                return source
+            case .success:
+                continue
+            }
+        }
+        if event.conversionError != nil {
+            throw SettingsError(key: key, source: "configuration", problem: "expected \(expected)")
+        }
+        return "default"
+    }
+
+    private func describe(_ providerName: String, encodedKey: String?) -> String {
+        let name = encodedKey.map { " \($0)" } ?? ""
+        if providerName.contains("Environment") { return "environment variable\(name)" }
+        if providerName.contains("CommandLine") { return "flag\(name)" }
+        if providerName.contains("FileProvider") { return "file \(filePath ?? "?")" + (encodedKey.map { " key \($0)" } ?? "") }
+        return providerName
+    }
+
+    // MARK: Unknown keys
+
+    /// The flag spelling of a key, as swift-configuration's command-line provider reads it:
+    /// `http.eventLoops` is `--http-event-loops`.
+    public static func flagName(for key: String) -> String {
+        "--" + key.split(separator: ".").map { component in
+            var dashed = ""
+            var previousWasLowercase = false
+            for character in component {
+                if character.isUppercase, previousWasLowercase { dashed.append("-") }
+                dashed.append(character)
+                previousWasLowercase = character.isLowercase
+            }
+            return dashed.lowercased()
+        }.joined(separator: "-")
+    }
+
+    /// The environment spelling of a key: `amqp.reply.routingKey` is
+    /// `BIGGOAL_AMQP_REPLY_ROUTING_KEY`.
+    public static func environmentName(for key: String) -> String {
+        "BIGGOAL_" + flagName(for: key).dropFirst(2).uppercased().replacingOccurrences(of: "-", with: "_")
+    }
+
+    private static func checkFlags(_ flags: [String], knownKeys: Set<String>) throws(SettingsError) {
+        let known = Set(knownKeys.map(flagName(for:)))
+        for flag in flags where flag.hasPrefix("--") {
+            let name = String(flag.split(separator: "=", maxSplits: 1)[0])
+            guard known.contains(name) else {
+                throw SettingsError(key: String(name.dropFirst(2)), source: "flag \(name)", problem: "unknown option")
+            }
+        }
+        if let stray = flags.first, !stray.hasPrefix("--") {
+            throw SettingsError(key: stray, source: "command line", problem: "unexpected argument")
+        }
+    }
+
+    private static func checkFileKeys(_ path: String, knownKeys: Set<String>) throws(SettingsError) {
+        let object: Any
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw SettingsError(key: "config", source: "file \(path)", problem: "cannot be read as JSON: \(error.localizedDescription)")
+        }
+        guard let root = object as? [String: Any] else {
+            throw SettingsError(key: "config", source: "file \(path)", problem: "the top level must be a JSON object")
+        }
+        var unknown: [String] = []
+        func walk(_ dictionary: [String: Any], prefix: String) {
+            for (name, value) in dictionary {
+                let key = prefix.isEmpty ? name : "\(prefix).\(name)"
+                if let nested = value as? [String: Any] {
+                    walk(nested, prefix: key)
+                } else if !knownKeys.contains(key) {
+                    unknown.append(key)
+                }
+            }
+        }
+        walk(root, prefix: "")
+        if !unknown.isEmpty {
+            throw SettingsError(key: unknown.sorted().joined(separator: ", "), source: "file \(path)", problem: "unknown key")
+        }
+    }
+}
+
+/// Keeps the last access event so a read can be traced back to its layer.
+private final class LastAccess: AccessReporter {
+    private let event = Mutex<AccessEvent?>(nil)
+
+    func report(_ event: AccessEvent) {
+        self.event.withLock { $0 = event }
+    }
+
+    func take() -> AccessEvent? {
+        event.withLock { event in
+            defer { event = nil }
+            return event
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import Counters
+
+/// An in-memory `CounterStore` for unit tests of the logic above the store. It can be told
+/// to fail, to stand in for a Redis that is down.
+public final class MemoryCounterStore: CounterStore {
+    public private(set) var counts: [Counter: Int] = [:]
+    /// When set, every call fails with this error.
+    public var failure: CounterStoreError?
+
+    public init() {}
+
+    public func increment(_ counter: Counter, _ completion: @escaping (Result<Int, CounterStoreError>) -> Void) {
+        if let failure { return completion(.failure(failure)) }
+        counts[counter, default: 0] += 1
+        completion(.success(counts[counter]!))
+    }
+
+    public func value(of counter: Counter, _ completion: @escaping (Result<Int, CounterStoreError>) -> Void) {
+        if let failure { return completion(.failure(failure)) }
+        completion(.success(counts[counter, default: 0]))
+    }
+
+    public func checkHealth(_ completion: @escaping (Result<Void, CounterStoreError>) -> Void) {
+        if let failure { return completion(.failure(failure)) }
+        completion(.success(()))
+    }
+}
