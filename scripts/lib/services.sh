@@ -1,0 +1,127 @@
+# Shared by scripts/run, scripts/test (and later scripts): installing what BigGoal needs and
+# starting private Redis and RabbitMQ servers under a folder of our own.
+# Source it; every function prints what it does on stderr.
+
+BIGGOAL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+log() { printf '\033[1m[biggoal]\033[0m %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    die "need root (or sudo) to run: $*"; fi
+}
+
+# install_packages PKG... — installs the Debian packages that are missing, with one
+# apt-get update first.
+install_packages() {
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them with"
+  log "installing ${missing[*]}"
+  as_root apt-get update -qq
+  # The rabbitmq-server package starts a system node when it can; ours run privately, so
+  # keep Debian's from starting (policy-rc.d answers 101: "action not allowed").
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod +x "$policy" && created_policy=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$created_policy" -eq 1 ] && as_root rm -f "$policy"
+  return 0
+}
+
+# ensure_swift — the Swift toolchain must already be there (swift.org's install guide).
+ensure_swift() {
+  if ! command -v swift >/dev/null; then
+    [ -x /opt/swift/usr/bin/swift ] && export PATH=/opt/swift/usr/bin:$PATH
+  fi
+  command -v swift >/dev/null || die "Swift 6.2 or newer is needed: see https://www.swift.org/install/linux/"
+}
+
+# port_is_open PORT — true when something accepts TCP connections on 127.0.0.1:PORT.
+port_is_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# free_port — an unused TCP port on loopback.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for_port PORT SECONDS WHAT
+wait_for_port() {
+  local deadline=$((SECONDS + $2))
+  until port_is_open "$1"; do
+    [ $SECONDS -ge $deadline ] && die "$3 did not open port $1 within $2 s"
+    sleep 0.2
+  done
+}
+
+# start_redis DIR PORT [extra redis-server args...] — a private Redis in DIR; sets REDIS_PID.
+start_redis() {
+  local dir=$1 port=$2; shift 2
+  mkdir -p "$dir"
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save "" --appendonly no \
+    --logfile "$dir/redis.log" "$@" &
+  REDIS_PID=$!
+  wait_for_port "$port" 10 "redis-server"
+  log "Redis on 127.0.0.1:$port (pid $REDIS_PID, data in $dir)"
+}
+
+# rabbitmq_env DIR PORT — the environment of a private RabbitMQ node kept in DIR.
+rabbitmq_env() {
+  local dir=$1 port=$2
+  echo RABBITMQ_NODENAME="biggoal-$port@localhost" \
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODE_PORT="$port" \
+    RABBITMQ_DIST_PORT=$((port + 20000)) \
+    RABBITMQ_MNESIA_BASE="$dir/mnesia" \
+    RABBITMQ_LOG_BASE="$dir/log" \
+    RABBITMQ_PID_FILE="$dir/rabbitmq.pid" \
+    RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" \
+    RABBITMQ_CONFIG_FILE="$dir/rabbitmq"
+}
+
+# rabbitmqctl_for DIR PORT ARGS... — rabbitmqctl against the private node.
+rabbitmqctl_for() {
+  local dir=$1 port=$2; shift 2
+  env $(rabbitmq_env "$dir" "$port") rabbitmqctl -n "biggoal-$port@localhost" "$@"
+}
+
+# start_rabbitmq DIR PORT — a private RabbitMQ node in DIR; sets RABBITMQ_PID. The Debian
+# wrapper switches to the rabbitmq user, so the folder belongs to that user.
+start_rabbitmq() {
+  local dir=$1 port=$2
+  mkdir -p "$dir/mnesia" "$dir/log"
+  [ -f "$dir/enabled_plugins" ] || echo "[]." > "$dir/enabled_plugins"
+  # Keep the node small: no disk-space alarm on a nearly full disk, and a short
+  # memory watermark does not matter for a development node.
+  [ -f "$dir/rabbitmq.conf" ] || printf 'disk_free_limit.absolute = 50MB\nloopback_users = none\n' > "$dir/rabbitmq.conf"
+  if id rabbitmq >/dev/null 2>&1; then as_root chown -R rabbitmq:rabbitmq "$dir"; fi
+  env $(rabbitmq_env "$dir" "$port") rabbitmq-server > "$dir/server.out" 2>&1 &
+  RABBITMQ_PID=$!
+  wait_for_port "$port" 60 "rabbitmq-server (see $dir/server.out)"
+  rabbitmqctl_for "$dir" "$port" await_startup >/dev/null 2>&1 || true
+  log "RabbitMQ on 127.0.0.1:$port (pid $RABBITMQ_PID, data in $dir)"
+}
+
+# stop_pid PID — TERM, then KILL after a while, including the process's children.
+stop_pid() {
+  local pid=$1
+  [ -n "$pid" ] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  pkill -TERM -P "$pid" 2>/dev/null
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+  pkill -KILL -P "$pid" 2>/dev/null
+  kill -KILL "$pid" 2>/dev/null
+  return 0
+}
+
+# stop_rabbitmq DIR PORT — a clean stop through rabbitmqctl, then the process.
+stop_rabbitmq() {
+  rabbitmqctl_for "$1" "$2" stop >/dev/null 2>&1 || true
+  stop_pid "$RABBITMQ_PID"
+}
