@@ -22,6 +22,16 @@ public struct HTTPRequest: Sendable, Equatable {
     /// The decoded body length in bytes.
     public var bodyLength: Int
 
+    /// Creates a request; the decoder makes them from bytes, tests and tools by hand.
+    public init(method: HTTPMethod, target: String, version: HTTPVersion, headers: [HTTPField], keepAlive: Bool, bodyLength: Int) {
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.keepAlive = keepAlive
+        self.bodyLength = bodyLength
+    }
+
     /// The path of the target without its query, for routing. For the absolute form
     /// (`http://host/path?q`) the path part.
     public var path: Substring {

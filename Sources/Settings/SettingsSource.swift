@@ -68,9 +68,7 @@ public struct SettingsSource: Sendable {
         default defaultValue: String,
         validate: (String) -> String? = { _ in nil }
     ) throws(SettingsError) -> String {
-        precondition(knownKeys.contains(key), "\(key) is not a known key")
-        let value = reader.string(forKey: ConfigKey(key), default: defaultValue)
-        let origin = try origin(of: key, expected: "a string")
+        let (value, origin) = try readString(key, default: defaultValue)
         if let problem = validate(value) {
             throw SettingsError(key: key, source: origin, problem: problem)
         }
@@ -84,12 +82,18 @@ public struct SettingsSource: Sendable {
         default defaultValue: String,
         _ parse: (String) throws -> Value
     ) throws(SettingsError) -> Value {
-        let text = try string(key, default: defaultValue)
+        let (text, origin) = try readString(key, default: defaultValue)
         do {
             return try parse(text)
         } catch {
-            throw SettingsError(key: key, source: try origin(of: key, expected: "a string"), problem: "\(error)")
+            throw SettingsError(key: key, source: origin, problem: "\(error)")
         }
+    }
+
+    private func readString(_ key: String, default defaultValue: String) throws(SettingsError) -> (String, String) {
+        precondition(knownKeys.contains(key), "\(key) is not a known key")
+        let value = reader.string(forKey: ConfigKey(key), default: defaultValue)
+        return (value, try origin(of: key, expected: "a string"))
     }
 
     /// A boolean (`true`/`false`; the environment also takes `1`/`0`, `yes`/`no`).

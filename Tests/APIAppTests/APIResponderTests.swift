@@ -1,0 +1,100 @@
+import APIApp
+import Counters
+import CountersTestSupport
+import HTTP1
+import Testing
+
+/// Sends one request through the responder and returns its response.
+func respond(_ responder: APIResponder, _ method: HTTPMethod, _ target: String) throws -> HTTPResponse {
+    let request = HTTPRequest(method: method, target: target, version: .http1_1, headers: [], keepAlive: true, bodyLength: 0)
+    var answer: HTTPResponse?
+    responder.respond(to: request) { answer = $0 }
+    return try #require(answer, "the responder did not answer synchronously")
+}
+
+extension HTTPResponse {
+    var text: String { String(decoding: body, as: UTF8.self) }
+    func field(_ name: String) -> String? { headers.first { $0.name == name }?.value }
+}
+
+@Suite("API routes")
+struct APIResponderTests {
+    let store = MemoryCounterStore()
+    var responder: APIResponder { APIResponder(store: store) }
+
+    @Test func ping() throws {
+        for method in [HTTPMethod.get, .head] {
+            let response = try respond(responder, method, "/ping")
+            #expect(response.status == .ok)
+            #expect(response.contentType == "text/plain; charset=utf-8")
+            #expect(response.text == "pong")
+        }
+    }
+
+    @Test(arguments: [("/receive", Counter.received), ("/sent", Counter.sent)])
+    func incrementWithPostAndGet(path: String, counter: Counter) throws {
+        let first = try respond(responder, .post, path)
+        #expect(first.status == .ok)
+        #expect(first.contentType == "application/json")
+        #expect(first.text == #"{"count":1}"#)
+        #expect(try respond(responder, .get, path + "?ignored=1").text == #"{"count":2}"#)
+        #expect(store.counts[counter] == 2)
+    }
+
+    @Test(arguments: ["/receive", "/sent"])
+    func headNeverCounts(path: String) throws {
+        let response = try respond(responder, .head, path)
+        #expect(response.status == .methodNotAllowed)
+        #expect(response.field("Allow") == "GET, POST")
+        #expect(store.counts.isEmpty)
+    }
+
+    @Test func readsCounters() throws {
+        #expect(try respond(responder, .get, "/api/v1/receive/messages/hello").text == #"{"count":0}"#)
+        _ = try respond(responder, .post, "/receive")
+        _ = try respond(responder, .post, "/sent")
+        _ = try respond(responder, .post, "/sent")
+        #expect(try respond(responder, .get, "/api/v1/receive/messages/hello").text == #"{"count":1}"#)
+        #expect(try respond(responder, .get, "/api/v1/sent/messages/hello").text == #"{"count":2}"#)
+        let head = try respond(responder, .head, "/api/v1/sent/messages/hello")
+        #expect(head.status == .ok)
+        #expect(store.counts[.sent] == 2)
+    }
+
+    @Test func health() throws {
+        let response = try respond(responder, .get, "/health")
+        #expect(response.status == .ok)
+        #expect(response.text == #"{"status":"ok"}"#)
+    }
+
+    @Test(arguments: ["/", "/pingx", "/api/v1/receive/messages", "/receive/", "/PING"])
+    func unknownPaths(path: String) throws {
+        let response = try respond(responder, .get, path)
+        #expect(response.status == .notFound)
+        #expect(response.text == #"{"error":"not found"}"#)
+    }
+
+    @Test(arguments: [
+        (HTTPMethod.post, "/ping", "GET, HEAD"), (.delete, "/receive", "GET, POST"), (.put, "/sent", "GET, POST"),
+        (.post, "/api/v1/receive/messages/hello", "GET, HEAD"), (.post, "/health", "GET, HEAD"),
+    ])
+    func otherMethods(method: HTTPMethod, path: String, allow: String) throws {
+        let response = try respond(responder, method, path)
+        #expect(response.status == .methodNotAllowed)
+        #expect(response.text == #"{"error":"method not allowed"}"#)
+        #expect(response.field("Allow") == allow)
+    }
+
+    @Test func storeDownGives503() throws {
+        store.failure = CounterStoreError(reason: "connection refused \"quoted\"")
+        for (method, path) in [(HTTPMethod.post, "/receive"), (.get, "/api/v1/sent/messages/hello")] {
+            let response = try respond(responder, method, path)
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.text == #"{"error":"counter store unavailable"}"#)
+        }
+        let health = try respond(responder, .get, "/health")
+        #expect(health.status == .serviceUnavailable)
+        #expect(health.text == #"{"status":"unavailable","reason":"connection refused \"quoted\""}"#)
+        #expect(try respond(responder, .get, "/ping").status == .ok)
+    }
+}
