@@ -77,13 +77,14 @@ let package = Package(
 
         // Test support and tests.
         .target(name: "CountersTestSupport", dependencies: ["Counters"], path: "Tests/CountersTestSupport"),
+        .target(name: "ServiceTestSupport", dependencies: ["LinuxIO", "Redis"], path: "Tests/ServiceTestSupport"),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "APIAppTests", dependencies: ["APIApp", "HTTP1", "Counters", "CountersTestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Redis", "RedisCounterStore", "Counters", "LinuxIO", "CountersTestSupport"]
+            dependencies: ["Redis", "RedisCounterStore", "Counters", "LinuxIO", "CountersTestSupport", "ServiceTestSupport"]
         ),
-        .testTarget(name: "ProcessTests", dependencies: ["LinuxIO"]),
+        .testTarget(name: "ProcessTests", dependencies: ["LinuxIO", "ServiceTestSupport"]),
     ]
 )

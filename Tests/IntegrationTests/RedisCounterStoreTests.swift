@@ -1,0 +1,82 @@
+import Counters
+import Foundation
+import LinuxIO
+import Logging
+import RedisCounterStore
+import ServiceTestSupport
+import Testing
+
+@Suite("Redis counter store against a real Redis", .serialized)
+struct RedisCounterStoreTests {
+    @Test func commandsOfOneWakeUpArePipelinedAndAnsweredInOrder() async throws {
+        _ = try TestServices.redis()
+        let driver = try RedisDriver()
+        _ = await driver.waitUntilHealthy(seconds: 5)
+        // 2,000 increments issued in one loop task leave as one batch; each completion gets
+        // its own new value, in order.
+        let values: [Int] = await driver.onStore { store, done in
+            var results: [Int] = []
+            for _ in 0..<2000 {
+                store.increment(.received) { result in
+                    results.append((try? result.get()) ?? -1)
+                    if results.count == 2000 { done(results) }
+                }
+            }
+        }
+        #expect(values == Array(1...2000))
+        let redis = try TestServices.redis()
+        #expect(try redis.count(driver.configuration.receivedKey) == 2000)
+        try redis.delete(driver.configuration.receivedKey)
+    }
+
+    @Test func frozenRedisFailsWithinTheTimeoutAndRecovers() async throws {
+        let server = try RedisServerProcess()
+        let driver = try RedisDriver(redisURL: server.url, timeoutMilliseconds: 300)
+        #expect(await driver.waitUntilHealthy(seconds: 5))
+        #expect(try await driver.increment(.received).get() == 1)
+
+        server.freeze()
+        let started = Date()
+        let frozen = await driver.increment(.received)
+        let waited = Date().timeIntervalSince(started)
+        #expect(throws: CounterStoreError.self) { try frozen.get() }
+        #expect(waited < 0.8, "took \(waited) s with a 300 ms timeout")
+
+        server.thaw()
+        #expect(await driver.waitUntilHealthy(seconds: 5))
+        // The increment that timed out may or may not have been applied; the next one counts.
+        let after = try await driver.increment(.received).get()
+        #expect(after >= 2)
+    }
+
+    @Test func reconnectsAfterRedisRestarts() async throws {
+        let server = try RedisServerProcess()
+        let driver = try RedisDriver(redisURL: server.url)
+        #expect(await driver.waitUntilHealthy(seconds: 5))
+        #expect(try await driver.increment(.sent).get() == 1)
+
+        server.kill()
+        let down = await driver.increment(.sent)
+        #expect(throws: CounterStoreError.self) { try down.get() }
+        // While Redis is down, calls fail at once instead of waiting.
+        let started = Date()
+        _ = await driver.value(.sent)
+        #expect(Date().timeIntervalSince(started) < 1.2)
+
+        try server.start()
+        #expect(await driver.waitUntilHealthy(seconds: 10))
+        // Append-only persistence kept the count across the restart.
+        #expect(try await driver.increment(.sent).get() == 2)
+    }
+
+    @Test func healthReportsTheReasonWhileDown() async throws {
+        let port = try freePort()
+        let driver = try RedisDriver(redisURL: "redis://127.0.0.1:\(port)/0", timeoutMilliseconds: 300)
+        let health = await driver.health()
+        guard case .failure(let error) = health else {
+            Issue.record("health succeeded with no Redis")
+            return
+        }
+        #expect(!error.reason.isEmpty)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Glibc
+
+/// The built `api` binary, started the way a user starts it, on a free port and with its
+/// own counter keys.
+public final class APIProcess {
+    public let port: Int
+    public let receivedKey: String
+    public let sentKey: String
+    private let process: Process
+    private let errorPipe = Pipe()
+    private var collectedOutput = Data()
+
+    /// Starts `api` against `redisURL` and waits until `/ping` answers.
+    public init(redisURL: String = TestServices.redisURL, arguments: [String] = [], environment: [String: String] = [:]) throws {
+        port = try freePort()
+        receivedKey = TestServices.uniqueName("received")
+        sentKey = TestServices.uniqueName("sent")
+        process = Process()
+        process.executableURL = TestServices.binaryDirectory.appendingPathComponent("api")
+        process.arguments = [
+            "--http-port", "\(port)", "--redis-url", redisURL,
+            "--redis-received-key", receivedKey, "--redis-sent-key", sentKey,
+        ] + arguments
+        var processEnvironment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BIGGOAL_") }
+        processEnvironment.merge(environment) { $1 }
+        process.environment = processEnvironment
+        process.standardError = errorPipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        try waitForPort(port, seconds: 10)
+    }
+
+    deinit {
+        stopProcess(process, signal: SIGKILL)
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+
+    /// Sends SIGTERM and returns the exit status once the process has ended.
+    public func terminate(timeout: TimeInterval = 10) -> Int32? {
+        process.terminate()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// What the process wrote to standard error so far (only once it has exited).
+    public func standardError() -> String {
+        collectedOutput.append(errorPipe.fileHandleForReading.readDataToEndOfFile())
+        return String(decoding: collectedOutput, as: UTF8.self)
+    }
+
+    /// How many descriptors the process has open (from /proc).
+    public func openDescriptorCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+    }
+
+    /// A new connection to the server.
+    public func connect() throws -> HTTPTestClient {
+        try HTTPTestClient(port: port)
+    }
+}
+
+/// Runs the `api` binary to completion with `arguments`, for start-up failures.
+public func runAPI(arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, standardError: String) {
+    let process = Process()
+    process.executableURL = TestServices.binaryDirectory.appendingPathComponent("api")
+    process.arguments = arguments
+    var processEnvironment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BIGGOAL_") }
+    processEnvironment.merge(environment) { $1 }
+    process.environment = processEnvironment
+    let pipe = Pipe()
+    process.standardError = pipe
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    while process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+}

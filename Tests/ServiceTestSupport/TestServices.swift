@@ -1,0 +1,79 @@
+import Foundation
+import Redis
+
+/// The services the integration and process tests use, as `scripts/test` describes them in
+/// the environment; unset, the ports of the docker compose stack.
+public enum TestServices {
+    static let environment = ProcessInfo.processInfo.environment
+
+    /// `BIGGOAL_TEST_REDIS_URL`, else the compose stack's Redis.
+    public static var redisURL: String { environment["BIGGOAL_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379/0" }
+
+    /// `BIGGOAL_TEST_AMQP_URL`, else the compose stack's RabbitMQ.
+    public static var amqpURL: String { environment["BIGGOAL_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F" }
+
+    /// The host and port of `redisURL`.
+    public static var redisEndpoint: (host: String, port: Int) {
+        let components = URLComponents(string: redisURL)
+        return (components?.host ?? "127.0.0.1", components?.port ?? 6379)
+    }
+
+    /// Where the built executables are: `BIGGOAL_TEST_BIN_DIR`, else the debug build folder.
+    public static var binaryDirectory: URL {
+        if let directory = environment["BIGGOAL_TEST_BIN_DIR"] { return URL(fileURLWithPath: directory) }
+        return packageRoot.appendingPathComponent(".build/debug")
+    }
+
+    /// The package's root folder.
+    public static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A client of the shared test Redis. Fails the test with a clear message when Redis is
+    /// not there: tests that need a service never skip.
+    public static func redis() throws -> RedisTestClient {
+        let endpoint = redisEndpoint
+        do {
+            return try RedisTestClient(host: endpoint.host, port: endpoint.port)
+        } catch {
+            throw ServiceUnavailable(
+                "Redis is not reachable at \(redisURL) (\(error)). Run scripts/test, or start the compose stack with `docker compose up -d`."
+            )
+        }
+    }
+
+    /// A unique name for keys and queues, so tests running in parallel never share state.
+    public static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+}
+
+/// A service a test needs is not running.
+public struct ServiceUnavailable: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A small blocking Redis client for checking and preparing state in tests.
+public final class RedisTestClient {
+    private let connection: RedisConnection
+
+    public init(host: String, port: Int) throws {
+        connection = try RedisConnection.connect(host: host, port: port, timeoutMilliseconds: 2000)
+    }
+
+    /// Runs one command and returns its reply.
+    @discardableResult
+    public func run(_ arguments: String...) throws -> RedisReply {
+        try connection.roundTrip(RedisCommand(arguments), timeoutMilliseconds: 5000)
+    }
+
+    /// The integer value of `key`, 0 when absent.
+    public func count(_ key: String) throws -> Int {
+        try run("GET", key).integerValue ?? 0
+    }
+
+    /// Deletes `keys`.
+    public func delete(_ keys: String...) throws {
+        for key in keys { try run("DEL", key) }
+    }
+}
