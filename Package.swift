@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "api",
             dependencies: [
-                "APIApp", "Settings",
+                "APIApp", "Settings", "LinuxIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -23,6 +23,15 @@ public enum ProcessLimits {
         signal(SIGPIPE, SIG_IGN)
     }
 
+    /// Unblocks every signal for this thread and the threads it starts. A process inherits
+    /// its parent's mask, and some parents (thread pools, test runners) block nearly every
+    /// signal, which would make SIGTERM and SIGINT never arrive. Call first thing in `main`.
+    public static func unblockAllSignals() {
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        pthread_sigmask(SIG_SETMASK, &empty, nil)
+    }
+
     /// The number of cores this process may run on.
     public static func activeProcessorCount() -> Int {
         let count = Int(CLinux_active_processor_count())

@@ -1,12 +1,22 @@
 import APIApp
 import ArgumentParser
 import Foundation
+import LinuxIO
 import Logging
 import Settings
 import UnixSignals
 
-/// `api`: the HTTP side of BigGoal.
 @main
+enum Main {
+    static func main() async {
+        // Before any thread starts, so that every thread inherits a mask in which SIGTERM
+        // and SIGINT can arrive, whatever the parent blocked.
+        ProcessLimits.unblockAllSignals()
+        await API.main()
+    }
+}
+
+/// `api`: the HTTP side of BigGoal.
 struct API: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api",

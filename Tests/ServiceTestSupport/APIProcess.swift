@@ -3,7 +3,11 @@ import Glibc
 
 /// The built `api` binary, started the way a user starts it, on a free port and with its
 /// own counter keys.
-public final class APIProcess {
+///
+/// `@unchecked Sendable`: client threads call `connect()` and a stopper thread calls
+/// `terminate()`, which read immutable state or go through Foundation's thread-safe
+/// `Process`; `standardError()` is for the test's own thread.
+public final class APIProcess: @unchecked Sendable {
     public let port: Int
     public let receivedKey: String
     public let sentKey: String
@@ -12,9 +16,14 @@ public final class APIProcess {
     private var collectedOutput = Data()
 
     /// Starts `api` against `redisURL` and waits until `/ping` answers.
-    public init(redisURL: String = TestServices.redisURL, arguments: [String] = [], environment: [String: String] = [:]) throws {
+    public init(
+        redisURL: String = TestServices.redisURL,
+        receivedKey: String = TestServices.uniqueName("received"),
+        arguments: [String] = [],
+        environment: [String: String] = [:]
+    ) throws {
         port = try freePort()
-        receivedKey = TestServices.uniqueName("received")
+        self.receivedKey = receivedKey
         sentKey = TestServices.uniqueName("sent")
         process = Process()
         process.executableURL = TestServices.binaryDirectory.appendingPathComponent("api")
@@ -36,14 +45,18 @@ public final class APIProcess {
     }
 
     public var pid: Int32 { process.processIdentifier }
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { isAlive(pid) }
 
-    /// Sends SIGTERM and returns the exit status once the process has ended.
+    /// Sends SIGTERM and returns the exit status once the process has ended, or nil when it
+    /// is still running after `timeout`.
     public func terminate(timeout: TimeInterval = 10) -> Int32? {
-        process.terminate()
+        Glibc.kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        return process.isRunning ? nil : process.terminationStatus
+        while isAlive(pid), Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        if isAlive(pid) { return nil }
+        // The process has ended; give Foundation a moment to reap it and record the status.
+        while process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
+        return process.terminationStatus
     }
 
     /// What the process wrote to standard error so far (only once it has exited).

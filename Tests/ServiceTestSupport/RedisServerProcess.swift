@@ -17,7 +17,9 @@ public final class RedisServerProcess {
     }
 
     deinit {
-        if let process { stopProcess(process, signal: SIGTERM) }
+        // SIGKILL: children of the test runner inherit its blocked signal mask, so a
+        // SIGTERM would never arrive; this server holds nothing worth a clean stop.
+        if let process { stopProcess(process, signal: SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -67,14 +69,24 @@ public func findExecutable(_ name: String) throws -> URL {
 /// Sends `signal` and waits (polling, which works from any thread, unlike
 /// `Process.waitUntilExit` on Linux) until the process is gone; SIGKILL after `timeout`.
 public func stopProcess(_ process: Process, signal: Int32, timeout: TimeInterval = 10) {
-    guard process.isRunning else { return }
-    Glibc.kill(process.processIdentifier, SIGCONT)
-    Glibc.kill(process.processIdentifier, signal)
+    let pid = process.processIdentifier
+    guard isAlive(pid) else { return }
+    Glibc.kill(pid, SIGCONT)
+    Glibc.kill(pid, signal)
     let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning {
+    while isAlive(pid) {
         if Date() > deadline {
             Glibc.kill(process.processIdentifier, SIGKILL)
         }
         Thread.sleep(forTimeInterval: 0.01)
     }
+}
+
+/// Whether `pid` is running: not gone and not a zombie waiting to be reaped. Read from /proc,
+/// because Foundation's own bookkeeping of child processes lags on Linux.
+public func isAlive(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return false }
+    let state = stat[stat.index(close, offsetBy: 2)]
+    return state != "Z" && state != "X"
 }

@@ -1,0 +1,147 @@
+import Foundation
+import ServiceTestSupport
+import Testing
+
+@Suite("api: Redis faults, signals and configuration errors")
+struct APILifecycleTests {
+    /// Times one request on a new connection.
+    func timed(_ api: APIProcess, _ method: String, _ path: String) throws -> (TestResponse, TimeInterval) {
+        let started = Date()
+        let response = try api.connect().request(method, path)
+        return (response, Date().timeIntervalSince(started))
+    }
+
+    func waitForStatus(_ api: APIProcess, _ path: String, _ status: Int, within seconds: Double) throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try api.connect().request(method(path), path).status == status { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
+    private func method(_ path: String) -> String { path == "/receive" ? "POST" : "GET" }
+
+    @Test func frozenRedis() throws {
+        let redis = try RedisServerProcess()
+        let api = try APIProcess(redisURL: redis.url, arguments: ["--redis-timeout-ms", "500"])
+        #expect(try waitForStatus(api, "/receive", 200, within: 5))
+
+        redis.freeze()
+        let (counter, counterTime) = try timed(api, "POST", "/receive")
+        #expect(counter.status == 503)
+        #expect(counter.body == #"{"error":"counter store unavailable"}"#)
+        #expect(counterTime < 1.0, "503 took \(counterTime) s with a 500 ms timeout")
+        for _ in 0..<10 {
+            let (ping, pingTime) = try timed(api, "GET", "/ping")
+            #expect(ping.status == 200)
+            #expect(pingTime < 0.1, "/ping took \(pingTime) s while Redis was frozen")
+        }
+        let (health, _) = try timed(api, "GET", "/health")
+        #expect(health.status == 503)
+        #expect(health.body.hasPrefix(#"{"status":"unavailable","reason":"#))
+
+        redis.thaw()
+        #expect(try waitForStatus(api, "/receive", 200, within: 2.5))
+        #expect(try waitForStatus(api, "/health", 200, within: 2.5))
+        #expect(api.isRunning)
+    }
+
+    @Test func killedRedisComesBack() throws {
+        let redis = try RedisServerProcess()
+        let api = try APIProcess(redisURL: redis.url, arguments: ["--redis-timeout-ms", "500"])
+        #expect(try waitForStatus(api, "/receive", 200, within: 5))
+        #expect(try api.connect().request("POST", "/receive").body == #"{"count":2}"#)
+
+        redis.kill()
+        #expect(try waitForStatus(api, "/receive", 503, within: 1))
+        let (ping, pingTime) = try timed(api, "GET", "/ping")
+        #expect(ping.status == 200)
+        #expect(pingTime < 0.1)
+        let (counter, counterTime) = try timed(api, "GET", "/api/v1/receive/messages/hello")
+        #expect(counter.status == 503)
+        #expect(counterTime < 1.0)
+
+        try redis.start()
+        #expect(try waitForStatus(api, "/api/v1/receive/messages/hello", 200, within: 5))
+        // The append-only file kept the count; the api never restarted.
+        #expect(try api.connect().request("GET", "/api/v1/receive/messages/hello").body == #"{"count":2}"#)
+    }
+
+    @Test func redisDownAtStartThenUp() throws {
+        let redis = try RedisServerProcess()
+        redis.kill()
+        let api = try APIProcess(redisURL: redis.url)
+        #expect(try api.connect().request("GET", "/ping").status == 200)
+        #expect(try api.connect().request("POST", "/receive").status == 503)
+        try redis.start()
+        #expect(try waitForStatus(api, "/receive", 200, within: 5))
+    }
+
+    @Test func sigtermExitsZero() throws {
+        _ = try TestServices.redis()
+        let api = try APIProcess()
+        let idle = try api.connect()
+        #expect(try idle.request("GET", "/ping").status == 200)
+        let started = Date()
+        #expect(api.terminate() == 0)
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(idle.isClosedByServer())
+    }
+
+    @Test func sigtermFinishesTheRequestInFlight() throws {
+        let redis = try RedisServerProcess()
+        let api = try APIProcess(redisURL: redis.url, arguments: ["--redis-timeout-ms", "2000"])
+        #expect(try waitForStatus(api, "/receive", 200, within: 5))
+        redis.freeze()
+        let client = try api.connect()
+        try client.send("POST /receive HTTP/1.1\r\nHost: x\r\n\r\n")
+        Thread.sleep(forTimeInterval: 0.2)
+        let stopper = Thread { _ = api.terminate() }
+        stopper.start()
+        Thread.sleep(forTimeInterval: 0.3)
+        redis.thaw()
+        // The request in flight is answered before the server goes.
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.body == #"{"count":2}"#)
+    }
+
+    @Test(arguments: [
+        (["--http-port", "70000"], "http.port"),
+        (["--redis-url", "mysql://x"], "redis.url"),
+        (["--http-prot", "1"], "http-prot"),
+        (["--redis-timeout-ms", "soon"], "redis.timeoutMs"),
+    ])
+    func badConfigurationExitsTwoNamingTheKey(arguments: [String], key: String) throws {
+        let (status, output) = try runAPI(arguments: arguments)
+        #expect(status == 2)
+        let lines = output.split(separator: "\n")
+        #expect(lines.count == 1, "\(output)")
+        #expect(output.contains(key))
+    }
+
+    @Test func badEnvironmentValueExitsTwo() throws {
+        let (status, output) = try runAPI(arguments: [], environment: ["BIGGOAL_HTTP_PORT": "70000"])
+        #expect(status == 2)
+        #expect(output.contains("BIGGOAL_HTTP_PORT"))
+    }
+
+    @Test func unknownKeyInTheFileExitsTwo() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("biggoal-\(UUID()).json").path
+        FileManager.default.createFile(atPath: path, contents: Data(#"{"http": {"portt": 3000}}"#.utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (status, output) = try runAPI(arguments: ["--config", path])
+        #expect(status == 2)
+        #expect(output.contains("http.portt"))
+    }
+
+    @Test func passwordNeverLogged() throws {
+        let redis = try RedisServerProcess()
+        let api = try APIProcess(redisURL: "redis://user:hunter2@127.0.0.1:\(redis.port)/0")
+        _ = try api.connect().request("GET", "/ping")
+        #expect(api.terminate() == 0)
+        #expect(!api.standardError().contains("hunter2"))
+        #expect(api.standardError().contains("***"))
+    }
+}
