@@ -50,11 +50,34 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# wait_for_port PORT SECONDS WHAT
+# free_dist_port — an unused port for Erlang distribution, low enough that RabbitMQ's CLI
+# tools (which use the range 10000 above it) stay under 65536.
+free_dist_port() {
+  python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    port = random.randint(25000, 45000)
+    ok = True
+    for p in (port, port + 10000):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            ok = False
+        finally:
+            s.close()
+    if ok:
+        print(port)
+        break
+PY
+}
+
+# wait_for_port PORT SECONDS WHAT [PID] — gives up early when PID has died.
 wait_for_port() {
   local deadline=$((SECONDS + $2))
   until port_is_open "$1"; do
     [ $SECONDS -ge $deadline ] && die "$3 did not open port $1 within $2 s"
+    if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then die "$3 exited before opening port $1"; fi
     sleep 0.2
   done
 }
@@ -66,17 +89,19 @@ start_redis() {
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save "" --appendonly no \
     --logfile "$dir/redis.log" "$@" &
   REDIS_PID=$!
-  wait_for_port "$port" 10 "redis-server"
+  wait_for_port "$port" 10 "redis-server (see $dir/redis.log)" "$REDIS_PID"
   log "Redis on 127.0.0.1:$port (pid $REDIS_PID, data in $dir)"
 }
 
-# rabbitmq_env DIR PORT — the environment of a private RabbitMQ node kept in DIR.
+# rabbitmq_env DIR PORT — the environment of a private RabbitMQ node kept in DIR; its
+# distribution port is chosen once and kept in DIR/dist_port.
 rabbitmq_env() {
   local dir=$1 port=$2
+  [ -s "$dir/dist_port" ] || free_dist_port > "$dir/dist_port"
   echo RABBITMQ_NODENAME="biggoal-$port@localhost" \
     RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
     RABBITMQ_NODE_PORT="$port" \
-    RABBITMQ_DIST_PORT=$((port + 20000)) \
+    RABBITMQ_DIST_PORT="$(cat "$dir/dist_port")" \
     RABBITMQ_MNESIA_BASE="$dir/mnesia" \
     RABBITMQ_LOG_BASE="$dir/log" \
     RABBITMQ_PID_FILE="$dir/rabbitmq.pid" \
@@ -95,14 +120,20 @@ rabbitmqctl_for() {
 start_rabbitmq() {
   local dir=$1 port=$2
   mkdir -p "$dir/mnesia" "$dir/log"
+  rabbitmq_env "$dir" "$port" >/dev/null
   [ -f "$dir/enabled_plugins" ] || echo "[]." > "$dir/enabled_plugins"
   # Keep the node small: no disk-space alarm on a nearly full disk, and a short
   # memory watermark does not matter for a development node.
   [ -f "$dir/rabbitmq.conf" ] || printf 'disk_free_limit.absolute = 50MB\nloopback_users = none\n' > "$dir/rabbitmq.conf"
-  if id rabbitmq >/dev/null 2>&1; then as_root chown -R rabbitmq:rabbitmq "$dir"; fi
-  env $(rabbitmq_env "$dir" "$port") rabbitmq-server > "$dir/server.out" 2>&1 &
+  if id rabbitmq >/dev/null 2>&1; then
+    as_root chown -R rabbitmq:rabbitmq "$dir"
+    # The node runs as the rabbitmq user, which must be able to reach its folder.
+    as_root chmod a+x "$(dirname "$dir")"
+  fi
+  # From inside $dir, so that a crash dump lands there and not in the caller's folder.
+  (cd "$dir" && exec env $(rabbitmq_env "$dir" "$port") rabbitmq-server > "$dir/server.out" 2>&1) &
   RABBITMQ_PID=$!
-  wait_for_port "$port" 60 "rabbitmq-server (see $dir/server.out)"
+  wait_for_port "$port" 60 "rabbitmq-server (see $dir/server.out)" "$RABBITMQ_PID"
   rabbitmqctl_for "$dir" "$port" await_startup >/dev/null 2>&1 || true
   log "RabbitMQ on 127.0.0.1:$port (pid $RABBITMQ_PID, data in $dir)"
 }
@@ -112,11 +143,11 @@ stop_pid() {
   local pid=$1
   [ -n "$pid" ] || return 0
   kill -0 "$pid" 2>/dev/null || return 0
-  pkill -TERM -P "$pid" 2>/dev/null
-  kill -TERM "$pid" 2>/dev/null
+  pkill -TERM -P "$pid" 2>/dev/null || true
+  kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
-  pkill -KILL -P "$pid" 2>/dev/null
-  kill -KILL "$pid" 2>/dev/null
+  pkill -KILL -P "$pid" 2>/dev/null || true
+  kill -KILL "$pid" 2>/dev/null || true
   return 0
 }
 
