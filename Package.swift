@@ -26,10 +26,16 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
 
         // Wrappers: the only modules that import a C module.
         .target(name: "LinuxIO", dependencies: ["CLinux"]),
         .target(name: "Redis", dependencies: ["CHiredis"]),
+        .target(name: "AMQP", dependencies: ["CRabbitMQ"]),
 
         // Domain.
         .target(name: "HTTP1"),
