@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "api", targets: ["api"]),
+        .executable(name: "consumer", targets: ["consumer"]),
+        .executable(name: "publish", targets: ["publish"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,12 +42,15 @@ let package = Package(
         // Domain.
         .target(name: "HTTP1"),
         .target(name: "Counters"),
+        .target(name: "Messaging"),
+        .target(name: "Producer", dependencies: ["Messaging"]),
 
         // Adapters.
         .target(
             name: "HTTPServer",
             dependencies: ["HTTP1", "LinuxIO", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "AMQPMessaging", dependencies: ["AMQP", "Messaging", "Settings"]),
         .target(
             name: "RedisCounterStore",
             dependencies: ["Counters", "Redis", "LinuxIO", .product(name: "Logging", package: "swift-log")]
@@ -70,6 +75,14 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "ConsumerApp",
+            dependencies: [
+                "AMQPMessaging", "Messaging", "Producer", "Counters", "RedisCounterStore", "Settings",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Executables.
         .executableTarget(
             name: "api",
@@ -78,6 +91,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "consumer",
+            dependencies: [
+                "ConsumerApp", "Settings", "LinuxIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "publish",
+            dependencies: [
+                "AMQPMessaging", "Messaging", "Producer", "Settings",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 

@@ -24,6 +24,11 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// Redis answered a command with an error (a refused AUTH, say).
+    public static func refused(_ message: String) -> RedisError {
+        RedisError(.other, "Redis refused: \(message)")
+    }
+
     /// The deadline for a reply passed.
     public static func timedOut(afterMilliseconds milliseconds: Int) -> RedisError {
         RedisError(.timeout, "no reply within \(milliseconds) ms")

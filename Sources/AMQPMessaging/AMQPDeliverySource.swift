@@ -1,0 +1,106 @@
+import AMQP
+import Messaging
+
+/// The consumer's side of the broker: one connection, one channel, one subscription with
+/// manual acknowledgements and a prefetch limit.
+///
+/// Thread-confined. Delivery tags belong to this source's channel: after a reconnect a new
+/// source is made, and the old tags are never acknowledged on it.
+public final class AMQPDeliverySource {
+    /// What to declare and consume.
+    public struct Topology: Sendable, Equatable {
+        public var queue: String
+        public var prefetch: Int
+        public var declare: Bool
+        public var replyExchange: String
+        public var replyRoutingKey: String
+        public var replyQueue: String
+
+        public init(queue: String, prefetch: Int, declare: Bool, replyExchange: String, replyRoutingKey: String, replyQueue: String) {
+            self.queue = queue
+            self.prefetch = prefetch
+            self.declare = declare
+            self.replyExchange = replyExchange
+            self.replyRoutingKey = replyRoutingKey
+            self.replyQueue = replyQueue
+        }
+    }
+
+    /// What the consumer hears besides deliveries.
+    public enum Signal: Sendable, Equatable {
+        /// The broker cancelled the subscription (the queue was deleted, say).
+        case cancelled
+    }
+
+    private static let channel: UInt16 = 1
+    private let connection: AMQPConnection
+    private var consumerTag: String?
+
+    /// Connects, declares what `topology` names (idempotently) and subscribes.
+    public init(endpoint: AMQPEndpoint, topology: Topology) throws(MessagingError) {
+        do {
+            connection = try endpoint.connect()
+            try connection.openChannel(Self.channel)
+            if topology.declare {
+                try connection.declareQueue(topology.queue, durable: true, channel: Self.channel)
+                try connection.declareExchange(topology.replyExchange, type: "direct", durable: true, channel: Self.channel)
+                try connection.declareQueue(topology.replyQueue, durable: true, channel: Self.channel)
+                try connection.bindQueue(topology.replyQueue, exchange: topology.replyExchange,
+                                         routingKey: topology.replyRoutingKey, channel: Self.channel)
+            }
+            try connection.setPrefetch(topology.prefetch, channel: Self.channel)
+            consumerTag = try connection.consume(topology.queue, channel: Self.channel)
+        } catch {
+            throw MessagingError(error)
+        }
+    }
+
+    /// Waits up to `waitMilliseconds` for a first delivery, then takes whatever else has
+    /// already arrived, up to `limit`. Returns the deliveries and any signal seen.
+    public func nextDeliveries(limit: Int, waitMilliseconds: Int) throws(MessagingError) -> (deliveries: [Delivery], signal: Signal?) {
+        var deliveries: [Delivery] = []
+        var wait = waitMilliseconds
+        do {
+            while deliveries.count < limit {
+                guard let event = try connection.nextEvent(timeoutMilliseconds: wait) else { break }
+                switch event {
+                case .delivery(let delivery):
+                    deliveries.append(Delivery(tag: delivery.deliveryTag, redelivered: delivery.redelivered,
+                                               message: Message(properties: delivery.properties, body: delivery.body)))
+                    wait = 0
+                case .consumerCancelled:
+                    consumerTag = nil
+                    return (deliveries, .cancelled)
+                default:
+                    continue
+                }
+            }
+        } catch {
+            throw MessagingError(error)
+        }
+        return (deliveries, nil)
+    }
+
+    /// Acknowledges `tag`, and with `multiple` every earlier unacknowledged one too.
+    public func ack(_ tag: UInt64, multiple: Bool) throws(MessagingError) {
+        do { try connection.ack(tag, multiple: multiple, channel: Self.channel) } catch { throw MessagingError(error) }
+    }
+
+    /// Sends a delivery back to the queue for another try.
+    public func requeue(_ tag: UInt64) throws(MessagingError) {
+        do { try connection.reject(tag, requeue: true, channel: Self.channel) } catch { throw MessagingError(error) }
+    }
+
+    /// Stops the subscription: no new deliveries; ones already sent stay unacknowledged
+    /// until acked or the channel closes.
+    public func cancel() {
+        guard let consumerTag else { return }
+        self.consumerTag = nil
+        try? connection.cancel(consumerTag: consumerTag, channel: Self.channel)
+    }
+
+    /// Closes the channel (unacknowledged deliveries return to the queue) and the connection.
+    public func close() {
+        connection.close()
+    }
+}

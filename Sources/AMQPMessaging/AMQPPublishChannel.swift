@@ -1,0 +1,57 @@
+import AMQP
+import Messaging
+
+/// A `PublishChannel` on a connection of its own, channel 1 in confirm mode. Every publish
+/// is mandatory, so unroutable messages come back as returns.
+///
+/// Thread-confined.
+public final class AMQPPublishChannel: PublishChannel {
+    private static let channel: UInt16 = 1
+    let connection: AMQPConnection
+
+    /// Connects and enables confirms.
+    public init(endpoint: AMQPEndpoint) throws(MessagingError) {
+        do {
+            connection = try endpoint.connect(nameSuffix: " (publisher)")
+            try connection.openChannel(Self.channel)
+            try connection.enableConfirms(channel: Self.channel)
+        } catch {
+            throw MessagingError(error)
+        }
+    }
+
+    public func publish(_ message: Message, to destination: Destination) throws(MessagingError) {
+        do {
+            try connection.publish(exchange: destination.exchange, routingKey: destination.routingKey, mandatory: true,
+                                   properties: message.amqpProperties, body: message.body, channel: Self.channel)
+        } catch {
+            throw MessagingError(error)
+        }
+    }
+
+    public func nextConfirmEvent(timeoutMilliseconds: Int) throws(MessagingError) -> ConfirmEvent? {
+        let event: AMQPEvent?
+        do {
+            event = try connection.nextEvent(timeoutMilliseconds: timeoutMilliseconds)
+        } catch {
+            throw MessagingError(error)
+        }
+        switch event {
+        case .ack(_, let tag, let multiple): return .ack(sequence: tag, multiple: multiple)
+        case .nack(_, let tag, let multiple): return .nack(sequence: tag, multiple: multiple)
+        case .returned(_, _, _, _, _, let properties): return .returned(messageID: properties.messageID)
+        default: return nil
+        }
+    }
+
+    /// Reads whatever the broker sent meanwhile (heartbeats among it) without waiting: an
+    /// idle publisher connection must still be serviced within the heartbeat interval.
+    public func serviceConnection() throws(MessagingError) {
+        _ = try nextConfirmEvent(timeoutMilliseconds: 0)
+    }
+
+    /// Closes the channel and connection politely.
+    public func close() {
+        connection.close()
+    }
+}

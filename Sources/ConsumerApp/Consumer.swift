@@ -1,0 +1,86 @@
+import AMQPMessaging
+import Counters
+import Foundation
+import Logging
+import Messaging
+import Producer
+import RedisCounterStore
+import Settings
+import Synchronization
+
+/// The `consumer` service: takes hellos from the inbound queue, counts them, answers each
+/// through the `Producer` and counts the confirmed replies.
+///
+/// `run()` blocks its thread until `requestStop()`; everything but `requestStop()` happens
+/// on that thread, because a librabbitmq connection belongs to one thread.
+public final class Consumer: Sendable {
+    private let settings: ConsumerSettings
+    private let logger: Logger
+    private let stopRequested = Atomic<Bool>(false)
+
+    public init(settings: ConsumerSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Asks `run()` to finish the batch in hand, close cleanly and return. Safe from any
+    /// thread.
+    public func requestStop() {
+        stopRequested.store(true, ordering: .relaxed)
+    }
+
+    private var stopping: Bool { stopRequested.load(ordering: .relaxed) }
+
+    /// Runs until stopped. Connection losses are retried with back-off (0.5 s doubling to
+    /// 30 s); a refusal that retrying cannot fix is thrown.
+    public func run() throws(MessagingError) {
+        let counter = RedisBatchCounterStore(configuration: RedisCounterStore.Configuration(settings.redis))
+        var backoff = 0.5
+        var lastFailure: String?
+        while !stopping {
+            do throws(MessagingError) {
+                let session = try ConsumerSession(settings: settings, counter: counter, logger: logger)
+                logger.info("consuming", metadata: ["queue": "\(settings.amqp.queue)", "prefetch": "\(settings.amqp.prefetch)"])
+                backoff = 0.5
+                lastFailure = nil
+                try session.serve { self.stopping }
+                return
+            } catch {
+                if error.isPermanent { throw error }
+                if lastFailure != error.reason {
+                    logger.warning("broker connection lost; reconnecting", metadata: ["reason": "\(error.reason)", "retryInSeconds": "\(backoff)"])
+                    lastFailure = error.reason
+                }
+                sleep(seconds: backoff)
+                backoff = min(backoff * 2, 30)
+            }
+        }
+    }
+
+    /// Sleeps, waking early when a stop is requested.
+    private func sleep(seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !stopping, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    }
+}
+
+extension RedisCounterStore.Configuration {
+    /// The store's settings from the shared `redis.*` keys.
+    public init(_ settings: RedisSettings) {
+        self.init(
+            host: settings.url.host, port: settings.url.port, username: settings.url.username,
+            password: settings.url.password, database: settings.url.database,
+            timeoutMilliseconds: settings.timeoutMs, receivedKey: settings.receivedKey, sentKey: settings.sentKey
+        )
+    }
+}
+
+extension AMQPEndpoint {
+    init(_ settings: ConsumerSettings) {
+        self.init(
+            host: settings.amqp.url.host, port: settings.amqp.url.port, user: settings.amqp.url.user,
+            password: settings.amqp.url.password, virtualHost: settings.amqp.url.virtualHost,
+            heartbeatSeconds: settings.amqp.heartbeatSeconds, connectionName: settings.serviceName
+        )
+    }
+}

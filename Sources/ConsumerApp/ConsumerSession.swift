@@ -1,0 +1,156 @@
+import AMQPMessaging
+import Counters
+import Foundation
+import Logging
+import Messaging
+import Producer
+import Settings
+
+/// One connected stretch of the consumer: a delivery source and a producer on the broker,
+/// the counter store, and the loop that handles batches until the connection fails or a
+/// stop is requested. A new session after a reconnect starts with no delivery tags.
+final class ConsumerSession {
+    private let source: AMQPDeliverySource
+    private let publishChannel: AMQPPublishChannel
+    private let producer: Producer
+    private let counter: BatchCounterStore
+    private let policy: ReplyPolicy
+    private let prefetch: Int
+    private let logger: Logger
+    /// Deliveries taken from the broker but not yet handled (while Redis is down).
+    private var held: [Delivery] = []
+    private var redisDown = false
+
+    /// A short pause before handing a failed delivery back, so a persistent fault does not
+    /// become a hot redelivery loop.
+    private static let requeueBackoff = 0.25
+
+    init(settings: ConsumerSettings, counter: BatchCounterStore, logger: Logger) throws(MessagingError) {
+        let endpoint = AMQPEndpoint(settings)
+        let topology = AMQPDeliverySource.Topology(
+            queue: settings.amqp.queue, prefetch: settings.amqp.prefetch, declare: settings.amqp.declare,
+            replyExchange: settings.amqp.replyExchange, replyRoutingKey: settings.amqp.replyRoutingKey,
+            replyQueue: settings.amqp.replyQueue
+        )
+        source = try AMQPDeliverySource(endpoint: endpoint, topology: topology)
+        do {
+            publishChannel = try AMQPPublishChannel(endpoint: endpoint)
+        } catch {
+            source.close()
+            throw error
+        }
+        producer = Producer(channel: publishChannel)
+        self.counter = counter
+        self.prefetch = settings.amqp.prefetch
+        self.logger = logger
+        policy = ReplyPolicy(
+            serviceName: settings.serviceName, body: settings.amqp.replyBody,
+            destination: Destination(exchange: settings.amqp.replyExchange, routingKey: settings.amqp.replyRoutingKey)
+        )
+    }
+
+    /// Handles batches until `shouldStop` says so (then closes cleanly and returns) or the
+    /// broker connection fails (then throws).
+    func serve(until shouldStop: () -> Bool) throws(MessagingError) {
+        defer {
+            source.close()
+            publishChannel.close()
+        }
+        while !shouldStop() {
+            // Heartbeats on the publisher connection are serviced only inside library calls.
+            try publishChannel.serviceConnection()
+            let room = max(0, prefetch - held.count)
+            let (deliveries, signal) = try source.nextDeliveries(limit: room, waitMilliseconds: 200)
+            held += deliveries
+            if signal == .cancelled {
+                throw MessagingError(reason: "the broker cancelled the subscription (was the queue deleted?)")
+            }
+            guard !held.isEmpty else { continue }
+            if redisDown {
+                do {
+                    try counter.checkHealth()
+                    redisDown = false
+                    logger.info("Redis is back; resuming")
+                } catch {
+                    continue
+                }
+            }
+            let batch = held
+            held = []
+            try handle(batch)
+        }
+        // Stopping: take no more; deliveries held but not handled go back to the queue when
+        // the channel closes.
+        source.cancel()
+    }
+
+    private func handle(_ batch: [Delivery]) throws(MessagingError) {
+        let hellos = batch.filter { Hello.isHello($0.message) }
+        var done = Set(batch.lazy.filter { !Hello.isHello($0.message) }.map(\.tag))
+        if done.count > 0 {
+            logger.debug("acknowledging messages that are not hellos", metadata: ["count": "\(done.count)"])
+        }
+        if !hellos.isEmpty {
+            done.formUnion(try handleHellos(hellos))
+        }
+        try acknowledge(batch, done: done)
+    }
+
+    /// Counts, answers and counts the answers of `hellos`; returns the tags that are done.
+    private func handleHellos(_ hellos: [Delivery]) throws(MessagingError) -> Set<UInt64> {
+        do {
+            try counter.increment(.received, times: hellos.count)
+        } catch {
+            pauseForRedis(error)
+            return []
+        }
+        let now = UInt64(Date().timeIntervalSince1970)
+        let replies = hellos.map { policy.reply(to: $0.message, messageID: UUID().uuidString.lowercased(), now: now) }
+        let outcomes = try producer.publish(replies.map { ($0.message, $0.destination) })
+        var done = Set<UInt64>()
+        var confirmed = 0
+        for (index, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .confirmed:
+                confirmed += 1
+                done.insert(hellos[index].tag)
+            case .returned where replies[index].isToRequester:
+                logger.info("reply dropped: the requester's queue is gone", metadata: ["replyTo": "\(replies[index].destination.routingKey)"])
+                done.insert(hellos[index].tag)
+            case .returned:
+                logger.warning("reply unroutable; will retry", metadata: ["exchange": "\(replies[index].destination.exchange)", "routingKey": "\(replies[index].destination.routingKey)"])
+            case .nacked:
+                logger.warning("broker refused a reply; will retry")
+            }
+        }
+        do {
+            try counter.increment(.sent, times: confirmed)
+        } catch {
+            pauseForRedis(error)
+            return []
+        }
+        return done
+    }
+
+    private func pauseForRedis(_ error: CounterStoreError) {
+        if !redisDown {
+            logger.warning("Redis unavailable; pausing deliveries until it is back", metadata: ["reason": "\(error.reason)"])
+        }
+        redisDown = true
+    }
+
+    /// Acks what is done (one `multiple` ack when the whole batch is), requeues the rest.
+    private func acknowledge(_ batch: [Delivery], done: Set<UInt64>) throws(MessagingError) {
+        if done.count == batch.count, let last = batch.map(\.tag).max() {
+            try source.ack(last, multiple: true)
+            return
+        }
+        for delivery in batch where done.contains(delivery.tag) {
+            try source.ack(delivery.tag, multiple: false)
+        }
+        Thread.sleep(forTimeInterval: Self.requeueBackoff)
+        for delivery in batch where !done.contains(delivery.tag) {
+            try source.requeue(delivery.tag)
+        }
+    }
+}

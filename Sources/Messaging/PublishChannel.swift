@@ -1,0 +1,19 @@
+/// A channel that publishes with publisher confirms. Publishes are numbered from 1 in the
+/// order they were made; confirm events refer to those numbers.
+public protocol PublishChannel: AnyObject {
+    /// Publishes one message, `mandatory` so that an unroutable one comes back.
+    func publish(_ message: Message, to destination: Destination) throws(MessagingError)
+
+    /// The next confirm-related event, waiting up to `timeoutMilliseconds`; nil on timeout.
+    func nextConfirmEvent(timeoutMilliseconds: Int) throws(MessagingError) -> ConfirmEvent?
+}
+
+/// What the broker says about published messages.
+public enum ConfirmEvent: Sendable, Equatable {
+    /// Publish `sequence` (and all before it when `multiple`) is safely with the broker.
+    case ack(sequence: UInt64, multiple: Bool)
+    /// The broker could not take publish `sequence` (and before it when `multiple`).
+    case nack(sequence: UInt64, multiple: Bool)
+    /// The message with this id could not be routed; its ack follows.
+    case returned(messageID: String?)
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import ConsumerApp
+import Foundation
+import LinuxIO
+import Logging
+import Settings
+import UnixSignals
+
+@main
+enum Main {
+    static func main() async {
+        // Before any thread starts, so that SIGTERM and SIGINT can arrive whatever the
+        // parent blocked.
+        ProcessLimits.unblockAllSignals()
+        await ConsumerCommand.main()
+    }
+}
+
+/// `consumer`: counts and answers hellos from RabbitMQ.
+struct ConsumerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consumer",
+        abstract: "Takes hello messages from RabbitMQ, counts them in Redis and answers each one.",
+        discussion: """
+        Settings come from a JSON file (--config or BIGGOAL_CONFIG), then BIGGOAL_* environment \
+        variables, then flags; later wins. Every key is also a flag: amqp.url is --amqp-url, \
+        amqp.reply.routingKey is --amqp-reply-routing-key.
+        """
+    )
+
+    @Option(name: .customLong("config"), help: "A JSON configuration file.")
+    var configPath: String?
+
+    @Argument(parsing: .allUnrecognized, help: "Configuration keys as flags, e.g. --amqp-queue TestQueue.")
+    var settingFlags: [String] = []
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let settings: ConsumerSettings
+        do {
+            let source = try await SettingsSource.load(
+                knownKeys: ConsumerSettings.keys, flags: settingFlags, environment: environment,
+                filePath: configPath ?? environment["BIGGOAL_CONFIG"]
+            )
+            settings = try ConsumerSettings(source)
+        } catch {
+            FileHandle.standardError.write(Data("consumer: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = settings.log.level
+            return handler
+        }
+        let logger = Logger(label: settings.serviceName)
+        logger.info("starting", metadata: settings.loggable.mapValues { .string($0) })
+        ProcessLimits.ignoreBrokenPipes()
+
+        let consumer = Consumer(settings: settings, logger: logger)
+        let outcome = Outcome()
+        let finished = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            do {
+                try consumer.run()
+            } catch {
+                outcome.set("\(error)")
+            }
+            finished.signal()
+        }
+        thread.name = "consumer"
+        thread.start()
+
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let watcher = Task {
+            for await signal in signals {
+                logger.info("stopping", metadata: ["signal": "\(signal)"])
+                consumer.requestStop()
+                break
+            }
+        }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                finished.wait()
+                continuation.resume()
+            }
+        }
+        watcher.cancel()
+        if let failure = outcome.value {
+            FileHandle.standardError.write(Data("consumer: the broker refused: \(failure)\n".utf8))
+            throw ExitCode(2)
+        }
+        logger.info("stopped")
+    }
+}
+
+/// The consumer thread's failure, read after it ended.
+final class Outcome: @unchecked Sendable {
+    // Written once by the consumer thread before it signals `finished`; read after.
+    private(set) var value: String?
+    func set(_ value: String) { self.value = value }
+}
