@@ -116,6 +116,9 @@ let package = Package(
         .target(name: "ServiceTestSupport", dependencies: ["LinuxIO", "Redis"], path: "Tests/ServiceTestSupport"),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
+        .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
+        .testTarget(name: "ProducerTests", dependencies: ["Producer", "Messaging"]),
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(name: "APIAppTests", dependencies: ["APIApp", "HTTP1", "Counters", "CountersTestSupport"]),
         .testTarget(
             name: "IntegrationTests",

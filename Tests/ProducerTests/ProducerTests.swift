@@ -1,0 +1,98 @@
+import Messaging
+import Producer
+import Testing
+
+@Suite("Publisher-confirm bookkeeping")
+struct ConfirmTrackerTests {
+    @Test func singleAndMultipleAcks() {
+        var tracker = ConfirmTracker()
+        let first = tracker.published(messageID: "a")
+        let second = tracker.published(messageID: "b")
+        let third = tracker.published(messageID: "c")
+        #expect([first, second, third] == [1, 2, 3])
+        tracker.apply(.ack(sequence: 2, multiple: true))
+        #expect(tracker.takeOutcome(of: 1) == .confirmed)
+        #expect(tracker.takeOutcome(of: 2) == .confirmed)
+        #expect(tracker.takeOutcome(of: 3) == nil)
+        #expect(tracker.pendingCount == 1)
+        tracker.apply(.ack(sequence: 3, multiple: false))
+        #expect(tracker.takeOutcome(of: 3) == .confirmed)
+        #expect(tracker.pendingCount == 0)
+    }
+
+    @Test func returnThenAckIsReturned() {
+        var tracker = ConfirmTracker()
+        _ = tracker.published(messageID: "a")
+        _ = tracker.published(messageID: "b")
+        tracker.apply(.returned(messageID: "b"))
+        tracker.apply(.ack(sequence: 2, multiple: true))
+        #expect(tracker.takeOutcome(of: 1) == .confirmed)
+        #expect(tracker.takeOutcome(of: 2) == .returned)
+    }
+
+    @Test func nacks() {
+        var tracker = ConfirmTracker()
+        _ = tracker.published(messageID: "a")
+        _ = tracker.published(messageID: nil)
+        tracker.apply(.nack(sequence: 2, multiple: true))
+        #expect(tracker.takeOutcome(of: 1) == .nacked)
+        #expect(tracker.takeOutcome(of: 2) == .nacked)
+    }
+
+    @Test func unknownSequencesAreIgnored() {
+        var tracker = ConfirmTracker()
+        tracker.apply(.ack(sequence: 7, multiple: false))
+        #expect(tracker.pendingCount == 0)
+        #expect(tracker.takeOutcome(of: 7) == nil)
+    }
+}
+
+/// An in-memory publish channel that confirms as scripted.
+final class ScriptedChannel: PublishChannel {
+    var published: [(Message, Destination)] = []
+    var events: [ConfirmEvent] = []
+    var respond: (Int, Message) -> [ConfirmEvent] = { sequence, _ in [.ack(sequence: UInt64(sequence), multiple: false)] }
+
+    func publish(_ message: Message, to destination: Destination) throws(MessagingError) {
+        published.append((message, destination))
+        events += respond(published.count, message)
+    }
+
+    func nextConfirmEvent(timeoutMilliseconds: Int) throws(MessagingError) -> ConfirmEvent? {
+        events.isEmpty ? nil : events.removeFirst()
+    }
+}
+
+@Suite("Producer")
+struct ProducerTests {
+    let destination = Destination(exchange: "x", routingKey: "k")
+
+    @Test func reportsEachOutcomeInOrder() throws {
+        let channel = ScriptedChannel()
+        channel.respond = { sequence, message in
+            switch message.messageID {
+            case "unroutable": [.returned(messageID: "unroutable"), .ack(sequence: UInt64(sequence), multiple: false)]
+            case "refused": [.nack(sequence: UInt64(sequence), multiple: false)]
+            default: [.ack(sequence: UInt64(sequence), multiple: false)]
+            }
+        }
+        let producer = Producer(channel: channel)
+        let outcomes = try producer.publish(["ok", "unroutable", "refused", "ok2"].map { (Message(messageID: $0), destination) })
+        #expect(outcomes == [.confirmed, .returned, .nacked, .confirmed])
+        #expect(channel.published.count == 4)
+    }
+
+    @Test func batchedMultipleAck() throws {
+        let channel = ScriptedChannel()
+        channel.respond = { sequence, _ in sequence == 3 ? [.ack(sequence: 3, multiple: true)] : [] }
+        let outcomes = try Producer(channel: channel).publish((1...3).map { (Message(messageID: "\($0)"), destination) })
+        #expect(outcomes == [.confirmed, .confirmed, .confirmed])
+    }
+
+    @Test func missingConfirmsTimeOut() {
+        let channel = ScriptedChannel()
+        channel.respond = { _, _ in [] }
+        let producer = Producer(channel: channel, confirmTimeoutMilliseconds: 50)
+        #expect(throws: MessagingError.self) { try producer.publish([(Message(messageID: "a"), destination)]) }
+    }
+}
