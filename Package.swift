@@ -113,7 +113,7 @@ let package = Package(
 
         // Test support and tests.
         .target(name: "CountersTestSupport", dependencies: ["Counters"], path: "Tests/CountersTestSupport"),
-        .target(name: "ServiceTestSupport", dependencies: ["LinuxIO", "Redis"], path: "Tests/ServiceTestSupport"),
+        .target(name: "ServiceTestSupport", dependencies: ["LinuxIO", "Redis", "AMQP"], path: "Tests/ServiceTestSupport"),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
@@ -124,6 +124,6 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Redis", "RedisCounterStore", "Counters", "LinuxIO", "CountersTestSupport", "ServiceTestSupport"]
         ),
-        .testTarget(name: "ProcessTests", dependencies: ["LinuxIO", "ServiceTestSupport"]),
+        .testTarget(name: "ProcessTests", dependencies: ["LinuxIO", "AMQP", "ServiceTestSupport"]),
     ]
 )

@@ -19,12 +19,13 @@ public final class APIProcess: @unchecked Sendable {
     public init(
         redisURL: String = TestServices.redisURL,
         receivedKey: String = TestServices.uniqueName("received"),
+        sentKey: String = TestServices.uniqueName("sent"),
         arguments: [String] = [],
         environment: [String: String] = [:]
     ) throws {
         port = try freePort()
         self.receivedKey = receivedKey
-        sentKey = TestServices.uniqueName("sent")
+        self.sentKey = sentKey
         process = Process()
         process.executableURL = TestServices.binaryDirectory.appendingPathComponent("api")
         process.arguments = [
