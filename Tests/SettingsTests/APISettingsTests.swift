@@ -203,3 +203,16 @@ struct ConsumerSettingsTests {
         }
     }
 }
+
+@Suite("Consumer example configuration")
+struct ConsumerExampleTests {
+    @Test func exampleFileListsEveryKeyWithItsDefault() async throws {
+        let path = packageRoot.appendingPathComponent("config.consumer.example.json").path
+        let source = try await SettingsSource.load(knownKeys: ConsumerSettings.keys, flags: [], environment: [:], filePath: path)
+        #expect(try ConsumerSettings(source) == ConsumerSettings())
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        for key in ConsumerSettings.keys {
+            #expect(text.contains("\"\(key.split(separator: ".").last!)\""), "config.consumer.example.json lacks \(key)")
+        }
+    }
+}
