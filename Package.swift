@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "AMQPMessaging", dependencies: ["AMQP", "Messaging", "Settings"]),
         .target(
             name: "RedisCounterStore",
-            dependencies: ["Counters", "Redis", "LinuxIO", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Counters", "Redis", "LinuxIO", "Settings", .product(name: "Logging", package: "swift-log")]
         ),
 
         // Shared configuration of every executable.

@@ -36,21 +36,6 @@ public final class APIApplication: Sendable {
     }
 }
 
-extension RedisCounterStore.Configuration {
-    init(_ settings: RedisSettings) {
-        self.init(
-            host: settings.url.host,
-            port: settings.url.port,
-            username: settings.url.username,
-            password: settings.url.password,
-            database: settings.url.database,
-            timeoutMilliseconds: settings.timeoutMs,
-            receivedKey: settings.receivedKey,
-            sentKey: settings.sentKey
-        )
-    }
-}
-
 extension HTTPServerConfiguration {
     init(_ settings: HTTPSettings) {
         self.init(

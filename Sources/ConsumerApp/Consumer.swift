@@ -64,17 +64,6 @@ public final class Consumer: Sendable {
     }
 }
 
-extension RedisCounterStore.Configuration {
-    /// The store's settings from the shared `redis.*` keys.
-    public init(_ settings: RedisSettings) {
-        self.init(
-            host: settings.url.host, port: settings.url.port, username: settings.url.username,
-            password: settings.url.password, database: settings.url.database,
-            timeoutMilliseconds: settings.timeoutMs, receivedKey: settings.receivedKey, sentKey: settings.sentKey
-        )
-    }
-}
-
 extension AMQPEndpoint {
     init(_ settings: ConsumerSettings) {
         self.init(

@@ -97,26 +97,47 @@ final class ConsumerSession {
     }
 
     /// Counts, answers and counts the answers of `hellos`; returns the tags that are done.
+    ///
+    /// Exactly once per message id: the received count and the "already answered" check are
+    /// one atomic Redis step, a hello whose reply was confirmed before is acknowledged without
+    /// a second reply, and a reply sent again (after a crash between publish and confirm)
+    /// carries the same `message_id` as the first, derived from the hello's.
     private func handleHellos(_ hellos: [Delivery]) throws(MessagingError) -> Set<UInt64> {
+        let ids = hellos.map(\.message.messageID)
+        let statuses: [ReceivedHello]
         do {
-            try counter.increment(.received, times: hellos.count)
+            statuses = try counter.countReceived(ids)
         } catch {
             pauseForRedis(error)
             return []
         }
-        let now = UInt64(Date().timeIntervalSince1970)
-        let replies = hellos.map { policy.reply(to: $0.message, messageID: UUID().uuidString.lowercased(), now: now) }
-        let outcomes = try producer.publish(replies.map { ($0.message, $0.destination) })
         var done = Set<UInt64>()
-        var confirmed = 0
+        var toAnswer: [Delivery] = []
+        for (hello, status) in zip(hellos, statuses) {
+            if status.isAlreadyAnswered {
+                done.insert(hello.tag)
+            } else {
+                toAnswer.append(hello)
+            }
+        }
+        let duplicates = statuses.filter { !$0.isFirstDelivery }.count
+        if duplicates > 0 {
+            logger.debug("duplicate hellos not counted again", metadata: ["count": "\(duplicates)", "alreadyAnswered": "\(done.count)"])
+        }
+        guard !toAnswer.isEmpty else { return done }
+
+        let now = UInt64(Date().timeIntervalSince1970)
+        let replies = toAnswer.map { policy.reply(to: $0.message, messageID: Self.replyID(for: $0.message), now: now) }
+        let outcomes = try producer.publish(replies.map { ($0.message, $0.destination) })
+        var confirmedIDs: [String?] = []
         for (index, outcome) in outcomes.enumerated() {
             switch outcome {
             case .confirmed:
-                confirmed += 1
-                done.insert(hellos[index].tag)
+                confirmedIDs.append(toAnswer[index].message.messageID)
+                done.insert(toAnswer[index].tag)
             case .returned where replies[index].isToRequester:
                 logger.info("reply dropped: the requester's queue is gone", metadata: ["replyTo": "\(replies[index].destination.routingKey)"])
-                done.insert(hellos[index].tag)
+                done.insert(toAnswer[index].tag)
             case .returned:
                 logger.warning("reply unroutable; will retry", metadata: ["exchange": "\(replies[index].destination.exchange)", "routingKey": "\(replies[index].destination.routingKey)"])
             case .nacked:
@@ -124,12 +145,18 @@ final class ConsumerSession {
             }
         }
         do {
-            try counter.increment(.sent, times: confirmed)
+            try counter.countSent(confirmedIDs)
         } catch {
             pauseForRedis(error)
-            return []
+            return done.subtracting(toAnswer.map(\.tag))
         }
         return done
+    }
+
+    /// The reply's `message_id`: derived from the hello's, so that a reply published again
+    /// after a crash can be recognised downstream as the same reply.
+    static func replyID(for hello: Message) -> String {
+        hello.messageID.map { "reply-\($0)" } ?? UUID().uuidString.lowercased()
     }
 
     private func pauseForRedis(_ error: CounterStoreError) {

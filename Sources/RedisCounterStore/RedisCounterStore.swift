@@ -23,6 +23,10 @@ public final class RedisCounterStore: CounterStore {
         public var timeoutMilliseconds: Int
         public var receivedKey: String
         public var sentKey: String
+        /// The prefix of the per-message dedupe marks.
+        public var dedupePrefix: String
+        /// How long a dedupe mark lives, in seconds.
+        public var dedupeSeconds: Int
 
         public init(
             host: String = "127.0.0.1",
@@ -32,7 +36,9 @@ public final class RedisCounterStore: CounterStore {
             database: Int = 0,
             timeoutMilliseconds: Int = 1000,
             receivedKey: String = "received_hello",
-            sentKey: String = "sent_hello"
+            sentKey: String = "sent_hello",
+            dedupePrefix: String = "biggoal:dedupe:",
+            dedupeSeconds: Int = 86_400
         ) {
             self.host = host
             self.port = port
@@ -42,6 +48,8 @@ public final class RedisCounterStore: CounterStore {
             self.timeoutMilliseconds = timeoutMilliseconds
             self.receivedKey = receivedKey
             self.sentKey = sentKey
+            self.dedupePrefix = dedupePrefix
+            self.dedupeSeconds = dedupeSeconds
         }
     }
 

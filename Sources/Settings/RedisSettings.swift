@@ -6,10 +6,16 @@ public struct RedisSettings: Sendable, Equatable {
     public var timeoutMs = 1000
     public var receivedKey = "received_hello"
     public var sentKey = "sent_hello"
+    /// The prefix of the consumer's per-message dedupe marks.
+    public var dedupePrefix = "biggoal:dedupe:"
+    /// How long a message id is remembered, in seconds.
+    public var dedupeSeconds = 86_400
 
     public init() {}
 
-    static let keys: Set<String> = ["redis.url", "redis.timeoutMs", "redis.receivedKey", "redis.sentKey"]
+    static let keys: Set<String> = [
+        "redis.url", "redis.timeoutMs", "redis.receivedKey", "redis.sentKey", "redis.dedupePrefix", "redis.dedupeSeconds",
+    ]
 
     init(_ source: SettingsSource) throws(SettingsError) {
         let defaults = RedisSettings()
@@ -18,5 +24,7 @@ public struct RedisSettings: Sendable, Equatable {
         let keyRule: (String) -> String? = { $0.isEmpty ? "must not be empty" : nil }
         receivedKey = try source.string("redis.receivedKey", default: defaults.receivedKey, validate: keyRule)
         sentKey = try source.string("redis.sentKey", default: defaults.sentKey, validate: keyRule)
+        dedupePrefix = try source.string("redis.dedupePrefix", default: defaults.dedupePrefix, validate: keyRule)
+        dedupeSeconds = try source.int("redis.dedupeSeconds", default: defaults.dedupeSeconds, in: 1...(365 * 86_400))
     }
 }

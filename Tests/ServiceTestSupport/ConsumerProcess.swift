@@ -19,12 +19,14 @@ public final class ConsumerProcess: @unchecked Sendable {
         queue: String = TestServices.uniqueName("in"),
         receivedKey: String = TestServices.uniqueName("received"),
         sentKey: String = TestServices.uniqueName("sent"),
+        replyExchange: String = TestServices.uniqueName("Meow"),
+        replyQueue: String = TestServices.uniqueName("sent-queue"),
         arguments: [String] = [],
         waitForSubscription: Bool = true
     ) throws {
         self.queue = queue
-        replyExchange = TestServices.uniqueName("Meow")
-        replyQueue = TestServices.uniqueName("sent-queue")
+        self.replyExchange = replyExchange
+        self.replyQueue = replyQueue
         self.receivedKey = receivedKey
         self.sentKey = sentKey
         process.executableURL = TestServices.binaryDirectory.appendingPathComponent("consumer")
