@@ -16,3 +16,16 @@ public struct LogSettings: Sendable, Equatable {
         level = Logger.Level(rawValue: text.lowercased())!
     }
 }
+
+extension LogSettings {
+    /// Sends every logger of the process to standard error at the configured level. Only
+    /// executables call this; libraries take a `Logger`.
+    public func bootstrap() {
+        let level = self.level
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

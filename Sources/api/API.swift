@@ -35,26 +35,12 @@ struct API: AsyncParsableCommand {
     var settingFlags: [String] = []
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let settings: APISettings
-        do {
-            let source = try await SettingsSource.load(
-                knownKeys: APISettings.keys,
-                flags: settingFlags,
-                environment: environment,
-                filePath: configPath ?? environment["BIGGOAL_CONFIG"]
-            )
-            settings = try APISettings(source)
-        } catch {
-            FileHandle.standardError.write(Data("api: \(error)\n".utf8))
+        guard let settings = await SettingsSource.load(
+            program: "api", knownKeys: APISettings.keys, flags: settingFlags, configPath: configPath, APISettings.init
+        ) else {
             throw ExitCode(2)
         }
-
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = settings.log.level
-            return handler
-        }
+        settings.log.bootstrap()
         let logger = Logger(label: settings.serviceName)
         logger.info("starting", metadata: settings.loggable.mapValues { .string($0) })
 

@@ -35,23 +35,12 @@ struct ConsumerCommand: AsyncParsableCommand {
     var settingFlags: [String] = []
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let settings: ConsumerSettings
-        do {
-            let source = try await SettingsSource.load(
-                knownKeys: ConsumerSettings.keys, flags: settingFlags, environment: environment,
-                filePath: configPath ?? environment["BIGGOAL_CONFIG"]
-            )
-            settings = try ConsumerSettings(source)
-        } catch {
-            FileHandle.standardError.write(Data("consumer: \(error)\n".utf8))
+        guard let settings = await SettingsSource.load(
+            program: "consumer", knownKeys: ConsumerSettings.keys, flags: settingFlags, configPath: configPath, ConsumerSettings.init
+        ) else {
             throw ExitCode(2)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = settings.log.level
-            return handler
-        }
+        settings.log.bootstrap()
         let logger = Logger(label: settings.serviceName)
         logger.info("starting", metadata: settings.loggable.mapValues { .string($0) })
         ProcessLimits.ignoreBrokenPipes()

@@ -49,16 +49,10 @@ struct PublishCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let settings: AMQPSettings
-        do {
-            let source = try await SettingsSource.load(
-                knownKeys: ConsumerSettings.keys, flags: settingFlags, environment: environment,
-                filePath: configPath ?? environment["BIGGOAL_CONFIG"]
-            )
-            settings = try ConsumerSettings(source).amqp
-        } catch {
-            FileHandle.standardError.write(Data("publish: \(error)\n".utf8))
+        guard let settings = await SettingsSource.load(
+            program: "publish", knownKeys: ConsumerSettings.keys, flags: settingFlags, configPath: configPath,
+            { source throws(SettingsError) in try ConsumerSettings(source).amqp }
+        ) else {
             throw ExitCode(2)
         }
         let queue = self.queue ?? settings.queue

@@ -51,13 +51,7 @@ public final class APIProcess: @unchecked Sendable {
     /// Sends SIGTERM and returns the exit status once the process has ended, or nil when it
     /// is still running after `timeout`.
     public func terminate(timeout: TimeInterval = 10) -> Int32? {
-        Glibc.kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(timeout)
-        while isAlive(pid), Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        if isAlive(pid) { return nil }
-        // The process has ended; give Foundation a moment to reap it and record the status.
-        while process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
-        return process.terminationStatus
+        terminateProcess(process, timeout: timeout)
     }
 
     /// What the process wrote to standard error so far (only once it has exited).

@@ -60,21 +60,12 @@ public final class ConsumerProcess: @unchecked Sendable {
 
     /// SIGTERM, then the exit status once it ended (nil if still running after `timeout`).
     public func terminate(timeout: TimeInterval = 10) -> Int32? {
-        Glibc.kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(timeout)
-        while isAlive(pid), Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        if isAlive(pid) { return nil }
-        while process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
-        return process.terminationStatus
+        terminateProcess(process, timeout: timeout)
     }
 
     /// Waits for the process to end by itself; its exit status, or nil after `timeout`.
     public func waitForExit(timeout: TimeInterval) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while isAlive(pid), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if isAlive(pid) { return nil }
-        while process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
-        return process.terminationStatus
+        ServiceTestSupport.waitForExit(process, timeout: timeout)
     }
 
     /// Standard error, once the process has ended.

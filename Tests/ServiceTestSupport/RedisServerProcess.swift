@@ -90,3 +90,21 @@ public func isAlive(_ pid: Int32) -> Bool {
     let state = stat[stat.index(close, offsetBy: 2)]
     return state != "Z" && state != "X"
 }
+
+/// Sends SIGTERM and returns the exit status once the process has ended, or nil when it is
+/// still running after `timeout`.
+public func terminateProcess(_ process: Process, timeout: TimeInterval) -> Int32? {
+    Glibc.kill(process.processIdentifier, SIGTERM)
+    return waitForExit(process, timeout: timeout)
+}
+
+/// The exit status once the process has ended by itself, or nil after `timeout`.
+public func waitForExit(_ process: Process, timeout: TimeInterval) -> Int32? {
+    let pid = process.processIdentifier
+    let deadline = Date().addingTimeInterval(timeout)
+    while isAlive(pid), Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+    if isAlive(pid) { return nil }
+    // The process has ended; give Foundation a moment to reap it and record the status.
+    while process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
+    return process.terminationStatus
+}
