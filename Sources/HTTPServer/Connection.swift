@@ -9,6 +9,9 @@ final class Connection: EventHandler {
     /// Requests answered but not yet written, past which reading pauses: a client that
     /// pipelines without reading cannot make the server buffer without bound.
     private static let maxPendingResponses = 256
+    /// Unsent response bytes past which reading pauses until the client reads: with the
+    /// pending-response cap, this bounds what one connection can make the server hold.
+    private static let maxUnsentBytes = 256 * 1024
 
     private let socket: Socket
     private unowned let server: LoopServer
@@ -157,7 +160,8 @@ final class Connection: EventHandler {
                 lastActivity = server.loop.now
             case .wouldBlock:
                 if writeBlockedSince == nil { writeBlockedSince = server.loop.now }
-                setInterest(interest.union(.writable))
+                let backlogged = output.count - outputOffset > Self.maxUnsentBytes
+                setInterest(backlogged || readingDone ? .writable : [.readable, .writable])
                 return
             }
         }

@@ -99,3 +99,32 @@ struct APIBadInputTests {
         #expect(try client.readResponse().status == 413)
     }
 }
+
+extension APIBadInputTests {
+    @Test func aClientThatNeverReadsIsCutOffAndCannotGrowTheServer() throws {
+        _ = try TestServices.redis()
+        let api = try APIProcess(arguments: ["--http-write-timeout-ms", "500", "--http-event-loops", "1"])
+        let client = try api.connect()
+        let burst = String(repeating: "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", count: 2000)
+        let rssBefore = residentKilobytes(api.pid)
+        // Send far more than the socket buffers hold, never reading a byte of the answers.
+        var sent = 0
+        let started = Date()
+        while sent < 200, Date().timeIntervalSince(started) < 10 {
+            do { try client.send(burst) } catch { break }
+            sent += 1
+        }
+        // The server stopped reading (our sends block) and then closed on the stalled write.
+        #expect(client.isClosedByServer())
+        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(residentKilobytes(api.pid) - rssBefore < 64 * 1024, "the server buffered without bound")
+        #expect(try api.connect().request("GET", "/ping").status == 200)
+    }
+}
+
+/// Resident memory of a process in KiB, from /proc.
+func residentKilobytes(_ pid: Int32) -> Int {
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+}
