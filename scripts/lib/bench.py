@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""The measurements of scripts/bench.
+
+Every figure is taken several times, interleaved with the nginx reference measured in the same
+run, so machine noise shows in the min–max and cancels in the ratios. The table goes to
+standard output and to BENCHMARKS.md.
+"""
+import argparse
+import datetime
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for_port(port, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def redis(port, *args):
+    out = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True).stdout.strip()
+    return int(out) if out.lstrip("-").isdigit() else 0
+
+
+def wrk(url, connections, seconds, method="GET"):
+    """Runs wrk -t1; returns (requests/s, p50 ms, p99 ms, non-2xx)."""
+    script = os.path.join(ROOT, "scripts", "lib", "post.lua") if method == "POST" else None
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", script]
+    out = subprocess.run(command, capture_output=True, text=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = latency(re.search(r"50%\s+([\d.]+)(us|ms|s)", out))
+    p99 = latency(re.search(r"99%\s+([\d.]+)(us|ms|s)", out))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rate, p50, p99, int(errors.group(1)) if errors else 0
+
+
+def latency(match):
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def exact_posts(port, connections, per_connection):
+    """Sends a bounded number of POST /receive on keep-alive connections, pipelined, and
+    returns how many 2xx answers came back."""
+    request = b"POST /receive HTTP/1.1\r\nHost: bench\r\nContent-Length: 0\r\n\r\n"
+    sockets = [socket.create_connection(("127.0.0.1", port)) for _ in range(connections)]
+    for s in sockets:
+        s.sendall(request * per_connection)
+    ok = 0
+    for s in sockets:
+        buffer = b""
+        answers = 0
+        while answers < per_connection:
+            chunk = s.recv(1 << 16)
+            if not chunk:
+                break
+            buffer += chunk
+            while True:
+                head_end = buffer.find(b"\r\n\r\n")
+                if head_end < 0:
+                    break
+                head = buffer[:head_end]
+                length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+                if len(buffer) < head_end + 4 + length:
+                    break
+                if head.startswith(b"HTTP/1.1 2"):
+                    ok += 1
+                answers += 1
+                buffer = buffer[head_end + 4 + length:]
+        s.close()
+    return ok
+
+
+class Service:
+    def __init__(self, command):
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True,
+                                        env={k: v for k, v in os.environ.items() if not k.startswith("BIGGOAL_")})
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def summary(values, fmt="{:.0f}"):
+    return fmt.format(statistics.median(values)) + " (" + fmt.format(min(values)) + "–" + fmt.format(max(values)) + ")"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--redis-port", type=int, required=True)
+    parser.add_argument("--amqp-url", required=True)
+    parser.add_argument("--nginx-port", type=int, required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    options = parser.parse_args()
+    rounds = 1 if options.quick else 3
+    seconds = 3 if options.quick else 8
+    hellos = 20000 if options.quick else 100000
+    redis_url = f"redis://127.0.0.1:{options.redis_port}/0"
+
+    # Start-up: exec to the first /ping answer.
+    startups = []
+    for _ in range(5):
+        port = free_port()
+        started = time.monotonic()
+        api = Service([os.path.join(options.bin, "api"), "--http-port", str(port), "--redis-url", redis_url])
+        wait_for_port(port)
+        startups.append((time.monotonic() - started) * 1000)
+        api.stop()
+
+    port = free_port()
+    key = f"bench-{uuid.uuid4().hex[:6]}"
+    # One event loop, as nginx gets one worker: wrk needs the other core.
+    api = Service([os.path.join(options.bin, "api"), "--http-port", str(port), "--redis-url", redis_url,
+                   "--http-event-loops", "1", "--redis-received-key", key])
+    wait_for_port(port)
+    nginx_url = f"http://127.0.0.1:{options.nginx_port}/ping"
+    api_url = f"http://127.0.0.1:{port}"
+    rows = {}
+
+    def measure(name, url, connections, method="GET"):
+        rows.setdefault(name, []).append(wrk(url, connections, seconds, method))
+
+    peak_rss = 0
+    for _ in range(rounds):
+        measure("nginx /ping, 64 connections", nginx_url, 64)
+        measure("api /ping, 64 connections", api_url + "/ping", 64)
+        measure("nginx /ping, 64 connections", nginx_url, 64)
+        for connections in (64, 256):
+            measure(f"api POST /receive, {connections} connections", api_url + "/receive", connections, "POST")
+            peak_rss = max(peak_rss, rss_kib(api.pid))
+            measure(f"api GET /api/v1/receive/messages/hello, {connections} connections",
+                    api_url + "/api/v1/receive/messages/hello", connections)
+            peak_rss = max(peak_rss, rss_kib(api.pid))
+
+    # Exactness: a bounded, pipelined run whose every answer is read.
+    before = redis(options.redis_port, "GET", key)
+    answered = exact_posts(port, 64, 500)
+    counted = redis(options.redis_port, "GET", key) - before
+    api.stop()
+
+    # The consumer draining a backlog of hellos, end to end.
+    consumer_rates, consumer_rss = [], 0
+    for _ in range(rounds):
+        queue = f"bench-{uuid.uuid4().hex[:6]}"
+        sent_key = f"{queue}:sent"
+        subprocess.run([os.path.join(options.bin, "publish"), "--amqp-url", options.amqp_url, "--queue", queue,
+                        "--count", str(hellos)], check=True, stdout=subprocess.DEVNULL)
+        started = time.monotonic()
+        consumer = Service([os.path.join(options.bin, "consumer"), "--amqp-url", options.amqp_url, "--redis-url", redis_url,
+                            "--amqp-queue", queue, "--redis-received-key", f"{queue}:received", "--redis-sent-key", sent_key,
+                            "--amqp-reply-queue", f"{queue}-sent", "--amqp-reply-exchange", f"{queue}-x"])
+        while redis(options.redis_port, "GET", sent_key) < hellos and time.monotonic() - started < 300:
+            consumer_rss = max(consumer_rss, rss_kib(consumer.pid))
+            time.sleep(0.05)
+        consumer_rates.append(hellos / (time.monotonic() - started))
+        consumer.stop()
+
+    nginx = [r[0] for r in rows["nginx /ping, 64 connections"]]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `scripts/bench{' --quick' if options.quick else ''}` on {datetime.date.today()}: "
+        f"{os.cpu_count()} cores, {platform.platform()}, loopback, `wrk -t1`, {seconds} s per run, "
+        f"{rounds} interleaved round(s); medians with min–max. `api` runs one event loop, as nginx runs one worker "
+        f"(wrk needs the other core).",
+        "",
+        "| work | req/s | ratio to same-run nginx /ping | p50 ms | p99 ms | non-2xx |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, results in rows.items():
+        rates = [r[0] for r in results]
+        ratio = statistics.median(rates) / statistics.median(nginx)
+        lines.append(f"| {name} | {summary(rates)} | {ratio:.2f} | {summary([r[1] for r in results], '{:.2f}')} | "
+                     f"{summary([r[2] for r in results], '{:.2f}')} | {sum(r[3] for r in results)} |")
+    lines += [
+        "",
+        "| other figure | value |",
+        "|---|---|",
+        f"| `api` peak RSS under load (256 connections) | {peak_rss / 1024:.1f} MB |",
+        f"| `api` start-up, exec to first `/ping` answer | {summary(startups, '{:.1f}')} ms |",
+        f"| exactness: POST /receive answered 2xx vs counted in Redis | {answered} answered, {counted} counted |",
+        f"| `consumer`, {hellos} hellos: counted, replied, confirmed, acknowledged | {summary(consumer_rates)} msg/s |",
+        f"| `consumer` peak RSS while draining | {consumer_rss / 1024:.1f} MB |",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    with open(options.output, "w") as f:
+        f.write(text)
+    sys.exit(0 if answered == counted else 1)
+
+
+if __name__ == "__main__":
+    main()
