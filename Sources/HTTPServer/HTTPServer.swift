@@ -65,6 +65,8 @@ public final class HTTPServer: Sendable {
         }
         for (index, handle) in handles.enumerated() {
             let thread = Thread { [logger] in
+                // Named from inside: on Linux that is what reaches the kernel (ps, top, /proc).
+                Thread.current.name = "http-loop-\(index)"
                 defer { handle.finished.signal() }
                 do {
                     try handle.loop.run()
@@ -73,7 +75,6 @@ public final class HTTPServer: Sendable {
                 }
                 handle.server.closeAll()
             }
-            thread.name = "http-loop-\(index)"
             thread.start()
         }
         state.withLock {

@@ -145,3 +145,35 @@ struct APILifecycleTests {
         #expect(api.standardError().contains("***"))
     }
 }
+
+extension APILifecycleTests {
+    @Test func sigintExitsZeroToo() throws {
+        _ = try TestServices.redis()
+        let api = try APIProcess()
+        kill(api.pid, SIGINT)
+        let deadline = Date().addingTimeInterval(5)
+        while api.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(!api.isRunning)
+        #expect(api.terminate(timeout: 1) == 0)
+    }
+
+    @Test func oneEventLoopPerCoreAndTheFullDescriptorLimit() throws {
+        _ = try TestServices.redis()
+        let api = try APIProcess()
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(api.pid)/task")
+        let loops = tasks.filter { task in
+            ((try? String(contentsOfFile: "/proc/\(api.pid)/task/\(task)/comm", encoding: .utf8)) ?? "").hasPrefix("http-loop-")
+        }
+        #expect(loops.count == ProcessInfo.processInfo.activeProcessorCount)
+        let limits = try String(contentsOfFile: "/proc/\(api.pid)/limits", encoding: .utf8)
+        let line = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max open files") })
+        let numbers = line.split(separator: " ").compactMap { Int($0) }
+        #expect(numbers.count == 2 && numbers[0] == numbers[1], "\(line)")
+
+        let single = try APIProcess(arguments: ["--http-event-loops", "1"])
+        let singleTasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(single.pid)/task")
+        #expect(singleTasks.filter { task in
+            ((try? String(contentsOfFile: "/proc/\(single.pid)/task/\(task)/comm", encoding: .utf8)) ?? "").hasPrefix("http-loop-")
+        }.count == 1)
+    }
+}

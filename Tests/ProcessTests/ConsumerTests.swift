@@ -39,6 +39,17 @@ struct ConsumerTests {
         #expect(try broker.depth(consumer.queue) == 0)
     }
 
+    @Test func connectionNameHeartbeatAndPrefetchAreWhatWasAskedFor() throws {
+        _ = try TestServices.redis()
+        let consumer = try ConsumerProcess(arguments: ["--service-name", "consumer-under-test", "--amqp-heartbeat-seconds", "17", "--amqp-prefetch", "37"])
+        let connections = try rabbitmqctl("list_connections", "-q", "client_properties", "timeout")
+        let ours = try #require(connections.split(separator: "\n").first { $0.contains("consumer-under-test\"") && !$0.contains("(publisher)") })
+        #expect(ours.hasSuffix("\t17"), "\(ours)")
+        let channels = try rabbitmqctl("list_channels", "-q", "prefetch_count", "consumer_count")
+        #expect(channels.split(separator: "\n").contains { $0 == "37\t1" }, "\(channels)")
+        _ = consumer
+    }
+
     @Test func replyToIsAnswered() throws {
         let redis = try TestServices.redis()
         let broker = try AMQPTestClient()
