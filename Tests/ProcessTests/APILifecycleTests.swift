@@ -177,3 +177,24 @@ extension APILifecycleTests {
         }.count == 1)
     }
 }
+
+extension APILifecycleTests {
+    @Test func jsonLogsAreOneObjectPerLine() throws {
+        let redis = try RedisServerProcess()
+        let api = try APIProcess(redisURL: "redis://u:sekret@127.0.0.1:\(redis.port)/0", arguments: ["--log-format", "json"])
+        _ = try api.connect().request("GET", "/ping")
+        #expect(api.terminate() == 0)
+        let lines = api.standardError().split(separator: "\n")
+        #expect(lines.count >= 3)
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            #expect(object["timestamp"] is String)
+            #expect(object["level"] is String)
+            #expect(object["label"] as? String == "biggoal-api")
+            #expect(object["message"] is String)
+        }
+        let starting = try #require(lines.first { $0.contains("\"starting\"") })
+        #expect(starting.contains("redis.url"))
+        #expect(!starting.contains("sekret"))
+    }
+}
