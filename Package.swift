@@ -19,6 +19,8 @@ let package = Package(
         ),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C modules: module maps and shims only, plus the one C file that needs _GNU_SOURCE.
@@ -53,7 +55,11 @@ let package = Package(
         .target(name: "AMQPMessaging", dependencies: ["AMQP", "Messaging", "Settings"]),
         .target(
             name: "RedisCounterStore",
-            dependencies: ["Counters", "Redis", "LinuxIO", "Settings", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Counters", "Redis", "LinuxIO", "Settings",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
         ),
 
         // Shared configuration of every executable.
@@ -72,6 +78,8 @@ let package = Package(
             dependencies: [
                 "HTTP1", "HTTPServer", "Counters", "RedisCounterStore", "Settings", "LinuxIO",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -90,6 +98,8 @@ let package = Package(
                 "APIApp", "Settings", "LinuxIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),

@@ -2,21 +2,28 @@ import HTTP1
 import HTTPServer
 import LinuxIO
 import Logging
+import Prometheus
 import RedisCounterStore
 import Settings
+import Synchronization
 
 /// The `api` service wired from its settings: the HTTP server, with a Redis-backed counter
 /// store and the API routes on every event loop.
 public final class APIApplication: Sendable {
     private let server: HTTPServer
 
-    public init(settings: APISettings, logger: Logger) {
+    /// - Parameter registry: where the metrics the executable bootstrapped swift-metrics with
+    ///   are collected; `/metrics` renders it.
+    public init(settings: APISettings, logger: Logger, registry: PrometheusCollectorRegistry) {
         let storeConfiguration = RedisCounterStore.Configuration(settings.redis)
         let storeLogger = logger
+        let serverBox = Mutex<HTTPServer?>(nil)
+        let openConnections: @Sendable () -> Int = { serverBox.withLock { $0?.connectionCount ?? 0 } }
         server = HTTPServer(configuration: HTTPServerConfiguration(settings.http), logger: logger) { loop in
             let store = RedisCounterStore(loop: loop, configuration: storeConfiguration, logger: storeLogger)
-            return APIResponder(store: store)
+            return APIResponder(store: store, metrics: APIMetrics(registry: registry, openConnections: openConnections))
         }
+        serverBox.withLock { $0 = server }
     }
 
     /// Starts serving; throws when the port cannot be bound.

@@ -1,6 +1,7 @@
 import Counters
 import HTTP1
 import HTTPServer
+import LinuxIO
 
 /// The API's routes. One per event loop, with that loop's counter store.
 ///
@@ -10,15 +11,34 @@ import HTTPServer
 /// | `/receive`, `/sent` | POST, GET | increment, answer the new count |
 /// | `/api/v1/{receive,sent}/messages/hello` | GET, HEAD | read the count |
 /// | `/health` | GET, HEAD | PING the store |
+/// | `/metrics` | GET, HEAD | the Prometheus exposition |
 public final class APIResponder: HTTPResponder {
     private let store: CounterStore
+    private let metrics: APIMetrics?
 
-    public init(store: CounterStore) {
+    /// A responder over `store`; with `metrics`, requests are counted and `/metrics` served.
+    init(store: CounterStore, metrics: APIMetrics?) {
         self.store = store
+        self.metrics = metrics
+    }
+
+    /// A responder without metrics, for tests of the routes.
+    public convenience init(store: CounterStore) {
+        self.init(store: store, metrics: nil)
     }
 
     public func respond(to request: HTTPRequest, _ respond: @escaping (HTTPResponse) -> Void) {
-        guard let route = Route(path: request.path) else {
+        let route = Route(path: request.path)
+        guard let metrics else { return answer(request, on: route, respond) }
+        let startedAt = MonotonicClock.nanoseconds()
+        answer(request, on: route) { response in
+            metrics.record(route: route, status: response.status.code, startedAt: startedAt)
+            respond(response)
+        }
+    }
+
+    private func answer(_ request: HTTPRequest, on route: Route?, _ respond: @escaping (HTTPResponse) -> Void) {
+        guard let route else {
             return respond(Responses.notFound)
         }
         guard route.allowedMethods.contains(request.method) else {
@@ -28,11 +48,19 @@ public final class APIResponder: HTTPResponder {
         case .ping:
             respond(Responses.pong)
         case .increment(let counter):
-            store.increment(counter) { respond(Responses.count($0)) }
+            store.increment(counter) { [metrics] result in
+                if case .success(let value) = result { metrics?.observe(counter, value: value) }
+                respond(Responses.count(result))
+            }
         case .read(let counter):
-            store.value(of: counter) { respond(Responses.count($0)) }
+            store.value(of: counter) { [metrics] result in
+                if case .success(let value) = result { metrics?.observe(counter, value: value) }
+                respond(Responses.count(result))
+            }
         case .health:
             store.checkHealth { respond(Responses.health($0)) }
+        case .metrics:
+            respond(metrics?.render() ?? Responses.notFound)
         }
     }
 }
@@ -43,6 +71,7 @@ enum Route: Equatable {
     case increment(Counter)
     case read(Counter)
     case health
+    case metrics
 
     init?(path: Substring) {
         switch path {
@@ -52,6 +81,7 @@ enum Route: Equatable {
         case "/api/v1/receive/messages/hello": self = .read(.received)
         case "/api/v1/sent/messages/hello": self = .read(.sent)
         case "/health": self = .health
+        case "/metrics": self = .metrics
         default: return nil
         }
     }
@@ -61,7 +91,33 @@ enum Route: Equatable {
         // POST is the documented form; GET stays because existing users call these with a
         // bare curl. HEAD must never count, so it is not allowed here.
         case .increment: [.get, .post]
-        case .ping, .read, .health: [.get, .head]
+        case .ping, .read, .health, .metrics: [.get, .head]
+        }
+    }
+
+    /// A small number per route, for cheap metric lookups.
+    var index: Int {
+        switch self {
+        case .ping: 1
+        case .increment(.received): 2
+        case .increment(.sent): 3
+        case .read(.received): 4
+        case .read(.sent): 5
+        case .health: 6
+        case .metrics: 7
+        }
+    }
+
+    /// The route's name in metrics: its path, so label values stay few.
+    var label: String {
+        switch self {
+        case .ping: "/ping"
+        case .increment(.received): "/receive"
+        case .increment(.sent): "/sent"
+        case .read(.received): "/api/v1/receive/messages/hello"
+        case .read(.sent): "/api/v1/sent/messages/hello"
+        case .health: "/health"
+        case .metrics: "/metrics"
         }
     }
 

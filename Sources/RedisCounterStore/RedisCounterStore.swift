@@ -1,6 +1,7 @@
 import Counters
 import LinuxIO
 import Logging
+import Metrics
 import Redis
 
 /// The counts in Redis, driven without blocking from one event loop.
@@ -78,6 +79,9 @@ public final class RedisCounterStore: CounterStore {
     private var failedAttempts = 0
     private var lastError: CounterStoreError?
     private lazy var socketHandler = SocketHandler(store: self)
+    private var hasConnectedBefore = false
+    private let errorCount = Metrics.Counter(label: "biggoal_redis_errors_total")
+    private let reconnectCount = Metrics.Counter(label: "biggoal_redis_reconnects_total")
 
     /// Creates the store on `loop` and starts connecting. Call on the loop's thread (or
     /// before the loop runs).
@@ -94,13 +98,13 @@ public final class RedisCounterStore: CounterStore {
 
     // MARK: CounterStore
 
-    public func increment(_ counter: Counter, _ completion: @escaping (Result<Int, CounterStoreError>) -> Void) {
+    public func increment(_ counter: Counters.Counter, _ completion: @escaping (Result<Int, CounterStoreError>) -> Void) {
         send(commands.increment(counter)) { result in
             completion(result.flatMap(Self.integer))
         }
     }
 
-    public func value(of counter: Counter, _ completion: @escaping (Result<Int, CounterStoreError>) -> Void) {
+    public func value(of counter: Counters.Counter, _ completion: @escaping (Result<Int, CounterStoreError>) -> Void) {
         send(commands.get(counter)) { result in
             completion(result.flatMap { reply in reply == .null ? .success(0) : Self.integer(reply) })
         }
@@ -170,6 +174,8 @@ public final class RedisCounterStore: CounterStore {
                 return fail(CounterStoreError(reason: error.message))
             }
             state = .connected(connection)
+            if hasConnectedBefore { reconnectCount.increment() }
+            hasConnectedBefore = true
             logger.info("connected to Redis", metadata: ["address": "\(configuration.host):\(configuration.port)"])
             writeOutput(connection)
         case .connected(let connection):
@@ -237,6 +243,7 @@ public final class RedisCounterStore: CounterStore {
 
     /// Fails every waiting call, drops the connection and schedules the next attempt.
     private func fail(_ error: CounterStoreError) {
+        errorCount.increment()
         let pending = waiting[firstWaiting...]
         waiting = []
         firstWaiting = 0

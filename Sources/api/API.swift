@@ -3,6 +3,8 @@ import ArgumentParser
 import Foundation
 import LinuxIO
 import Logging
+import Metrics
+import Prometheus
 import Settings
 import UnixSignals
 
@@ -44,7 +46,9 @@ struct API: AsyncParsableCommand {
         let logger = Logger(label: settings.serviceName)
         logger.info("starting", metadata: settings.loggable.mapValues { .string($0) })
 
-        let application = APIApplication(settings: settings, logger: logger)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let application = APIApplication(settings: settings, logger: logger, registry: registry)
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         do {
             try application.start()
