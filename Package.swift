@@ -86,8 +86,10 @@ let package = Package(
         .target(
             name: "ConsumerApp",
             dependencies: [
-                "AMQPMessaging", "Messaging", "Producer", "Counters", "RedisCounterStore", "Settings",
+                "AMQPMessaging", "Messaging", "Producer", "Counters", "RedisCounterStore", "Settings", "HTTP1", "HTTPServer",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -107,9 +109,11 @@ let package = Package(
         .executableTarget(
             name: "consumer",
             dependencies: [
-                "ConsumerApp", "Settings", "LinuxIO",
+                "ConsumerApp", "Settings", "LinuxIO", "HTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),

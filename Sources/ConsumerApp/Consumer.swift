@@ -17,6 +17,8 @@ public final class Consumer: Sendable {
     private let settings: ConsumerSettings
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
+    /// What `/health` reports.
+    public let health = ConsumerHealth()
 
     public init(settings: ConsumerSettings, logger: Logger) {
         self.settings = settings
@@ -35,17 +37,23 @@ public final class Consumer: Sendable {
     /// 30 s); a refusal that retrying cannot fix is thrown.
     public func run() throws(MessagingError) {
         let counter = RedisBatchCounterStore(configuration: RedisCounterStore.Configuration(settings.redis))
+        let metrics = ConsumerMetrics()
         var backoff = 0.5
         var lastFailure: String?
+        var sessions = 0
         while !stopping {
             do throws(MessagingError) {
-                let session = try ConsumerSession(settings: settings, counter: counter, logger: logger)
+                let session = try ConsumerSession(settings: settings, counter: counter, metrics: metrics, health: health, logger: logger)
                 logger.info("consuming", metadata: ["queue": "\(settings.amqp.queue)", "prefetch": "\(settings.amqp.prefetch)"])
+                if sessions > 0 { metrics.reconnects.increment() }
+                sessions += 1
+                health.set(nil)
                 backoff = 0.5
                 lastFailure = nil
                 try session.serve { self.stopping }
                 return
             } catch {
+                health.set("broker: \(error.reason)")
                 if error.isPermanent { throw error }
                 if lastFailure != error.reason {
                     logger.warning("broker connection lost; reconnecting", metadata: ["reason": "\(error.reason)", "retryInSeconds": "\(backoff)"])

@@ -17,6 +17,8 @@ final class ConsumerSession {
     private let policy: ReplyPolicy
     private let prefetch: Int
     private let logger: Logger
+    private let metrics: ConsumerMetrics
+    private let health: ConsumerHealth
     /// Deliveries taken from the broker but not yet handled (while Redis is down).
     private var held: [Delivery] = []
     private var redisDown = false
@@ -25,7 +27,10 @@ final class ConsumerSession {
     /// become a hot redelivery loop.
     private static let requeueBackoff = 0.25
 
-    init(settings: ConsumerSettings, counter: BatchCounterStore, logger: Logger) throws(MessagingError) {
+    init(settings: ConsumerSettings, counter: BatchCounterStore, metrics: ConsumerMetrics, health: ConsumerHealth,
+         logger: Logger) throws(MessagingError) {
+        self.metrics = metrics
+        self.health = health
         let endpoint = AMQPEndpoint(settings)
         let topology = AMQPDeliverySource.Topology(
             queue: settings.amqp.queue, prefetch: settings.amqp.prefetch, declare: settings.amqp.declare,
@@ -62,6 +67,7 @@ final class ConsumerSession {
             let room = max(0, prefetch - held.count)
             let (deliveries, signal) = try source.nextDeliveries(limit: room, waitMilliseconds: 200)
             held += deliveries
+            metrics.inFlight.record(held.count)
             if signal == .cancelled {
                 throw MessagingError(reason: "the broker cancelled the subscription (was the queue deleted?)")
             }
@@ -70,6 +76,7 @@ final class ConsumerSession {
                 do {
                     try counter.checkHealth()
                     redisDown = false
+                    health.set(nil)
                     logger.info("Redis is back; resuming")
                 } catch {
                     continue
@@ -77,7 +84,11 @@ final class ConsumerSession {
             }
             let batch = held
             held = []
+            let started = ContinuousClock.now
             try handle(batch)
+            let elapsed = ContinuousClock.now - started
+            metrics.processed(batch.count, nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            metrics.inFlight.record(held.count)
         }
         // Stopping: take no more; deliveries held but not handled go back to the queue when
         // the channel closes.
@@ -87,12 +98,14 @@ final class ConsumerSession {
     private func handle(_ batch: [Delivery]) throws(MessagingError) {
         let hellos = batch.filter { Hello.isHello($0.message) }
         var done = Set(batch.lazy.filter { !Hello.isHello($0.message) }.map(\.tag))
+        metrics.count(.ignored, done.count)
         if done.count > 0 {
             logger.debug("acknowledging messages that are not hellos", metadata: ["count": "\(done.count)"])
         }
         if !hellos.isEmpty {
             done.formUnion(try handleHellos(hellos))
         }
+        metrics.count(.failed, batch.count - done.count)
         try acknowledge(batch, done: done)
     }
 
@@ -121,6 +134,8 @@ final class ConsumerSession {
             }
         }
         let duplicates = statuses.filter { !$0.isFirstDelivery }.count
+        metrics.count(.duplicate, duplicates)
+        metrics.count(.hello, statuses.count - duplicates)
         if duplicates > 0 {
             logger.debug("duplicate hellos not counted again", metadata: ["count": "\(duplicates)", "alreadyAnswered": "\(done.count)"])
         }
@@ -133,14 +148,18 @@ final class ConsumerSession {
         for (index, outcome) in outcomes.enumerated() {
             switch outcome {
             case .confirmed:
+                metrics.count(.confirmed)
                 confirmedIDs.append(toAnswer[index].message.messageID)
                 done.insert(toAnswer[index].tag)
             case .returned where replies[index].isToRequester:
+                metrics.count(.returned)
                 logger.info("reply dropped: the requester's queue is gone", metadata: ["replyTo": "\(replies[index].destination.routingKey)"])
                 done.insert(toAnswer[index].tag)
             case .returned:
+                metrics.count(.returned)
                 logger.warning("reply unroutable; will retry", metadata: ["exchange": "\(replies[index].destination.exchange)", "routingKey": "\(replies[index].destination.routingKey)"])
             case .nacked:
+                metrics.count(.nacked)
                 logger.warning("broker refused a reply; will retry")
             }
         }
@@ -160,6 +179,7 @@ final class ConsumerSession {
     }
 
     private func pauseForRedis(_ error: CounterStoreError) {
+        health.set("Redis: \(error.reason)")
         if !redisDown {
             logger.warning("Redis unavailable; pausing deliveries until it is back", metadata: ["reason": "\(error.reason)"])
         }

@@ -1,8 +1,11 @@
 import ArgumentParser
 import ConsumerApp
 import Foundation
+import HTTPServer
 import LinuxIO
 import Logging
+import Metrics
+import Prometheus
 import Settings
 import UnixSignals
 
@@ -45,7 +48,23 @@ struct ConsumerCommand: AsyncParsableCommand {
         logger.info("starting", metadata: settings.loggable.mapValues { .string($0) })
         ProcessLimits.ignoreBrokenPipes()
 
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let consumer = Consumer(settings: settings, logger: logger)
+        var statusServer: HTTPServer?
+        if settings.metricsPort != 0 {
+            let configuration = HTTPServerConfiguration(host: settings.metricsHost, port: settings.metricsPort, eventLoops: 1, maxConnections: 64)
+            let server = HTTPServer(configuration: configuration, logger: logger) { [health = consumer.health] _ in
+                ConsumerStatusResponder(registry: registry, health: health)
+            }
+            do {
+                try server.start()
+            } catch {
+                logger.critical("cannot serve metrics", metadata: ["port": "\(settings.metricsPort)", "error": "\(error)"])
+                throw ExitCode(1)
+            }
+            statusServer = server
+        }
         let outcome = Outcome()
         let finished = DispatchSemaphore(value: 0)
         let thread = Thread {
@@ -74,6 +93,7 @@ struct ConsumerCommand: AsyncParsableCommand {
             }
         }
         watcher.cancel()
+        statusServer?.shutdown()
         if let failure = outcome.value {
             FileHandle.standardError.write(Data("consumer: the broker refused: \(failure)\n".utf8))
             throw ExitCode(2)

@@ -16,8 +16,9 @@ struct ConsumerTests {
         let redis = try TestServices.redis()
         let broker = try AMQPTestClient()
         let consumer = try ConsumerProcess()
+        let id = TestServices.uniqueName("hello")
         let hello = AMQPProperties(headers: AMQPTable([("type", .text("hello"))]), deliveryMode: 2,
-                                   correlationID: nil, messageID: "hello-1", type: "hello")
+                                   correlationID: nil, messageID: id, type: "hello")
         try broker.publish(to: consumer.queue, properties: hello, body: Array("hi".utf8))
         #expect(try AMQPTestClient.waitUntil(seconds: 10) { try redis.count(consumer.sentKey) == 1 })
         #expect(try redis.count(consumer.receivedKey) == 1)
@@ -32,9 +33,8 @@ struct ConsumerTests {
         #expect(reply.properties.headers?["type"] == .text("hello"))
         #expect(reply.properties.deliveryMode == 2)
         #expect(reply.properties.appID == "biggoal-consumer")
-        #expect(reply.properties.correlationID == "hello-1")
-        #expect(reply.properties.messageID?.isEmpty == false)
-        #expect(reply.properties.messageID != "hello-1")
+        #expect(reply.properties.correlationID == id)
+        #expect(reply.properties.messageID == "reply-\(id)")
         #expect(abs(Int(reply.properties.timestamp ?? 0) - Int(Date().timeIntervalSince1970)) < 60)
         #expect(try broker.depth(consumer.queue) == 0)
     }
@@ -302,6 +302,47 @@ struct ConsumerExactlyOnceTests {
         // always with the same id: 3,000 distinct reply ids.
         let replies = try broker.take(6000, from: replyQueue, seconds: 3)
         #expect(Set(replies.compactMap(\.properties.messageID)).count == 3000)
+    }
+}
+}
+
+extension BrokerTests {
+@Suite("consumer: metrics and health")
+struct ConsumerMetricsTests {
+    @Test func knownTrafficMovesTheMetrics() throws {
+        let redisServer = try RedisServerProcess()
+        let broker = try AMQPTestClient()
+        let port = try freePort()
+        let consumer = try ConsumerProcess(redisURL: redisServer.url, metricsPort: port)
+        let redis = try RedisTestClient(host: "127.0.0.1", port: redisServer.port)
+        let prefix = TestServices.uniqueName("m")
+        try broker.publishHellos(to: consumer.queue, count: 5, prefix: prefix)
+        try broker.publish(to: consumer.queue, properties: AMQPProperties(type: "goodbye"), body: [], count: 2)
+        #expect(try AMQPTestClient.waitUntil(seconds: 10) { try redis.count(consumer.sentKey) == 5 })
+        try broker.publishHellos(to: consumer.queue, count: 1, prefix: prefix)
+        #expect(try AMQPTestClient.waitUntil(seconds: 10) { try broker.depth(consumer.queue) == 0 })
+        Thread.sleep(forTimeInterval: 0.3)
+
+        let client = try HTTPTestClient(port: port)
+        let health = try client.request("GET", "/health")
+        #expect(health.status == 200)
+        #expect(health.body == #"{"status":"ok"}"#)
+        let samples = try parsePrometheus(try client.request("GET", "/metrics").body)
+        #expect(samples.value("biggoal_consumer_deliveries_total", ["outcome": "hello"]) == 5)
+        #expect(samples.value("biggoal_consumer_deliveries_total", ["outcome": "ignored"]) == 2)
+        #expect(samples.value("biggoal_consumer_deliveries_total", ["outcome": "duplicate"]) == 1)
+        #expect(samples.value("biggoal_consumer_replies_total", ["outcome": "confirmed"]) == 5)
+        #expect((samples.value("biggoal_consumer_processing_duration_seconds_count") ?? 0) >= 8)
+        #expect(samples.value("biggoal_consumer_reconnects_total") == 0)
+        #expect(samples.value("biggoal_consumer_prefetch_in_flight") == 0)
+
+        // Redis down: the health endpoint says so, with the reason.
+        redisServer.kill()
+        try broker.publishHellos(to: consumer.queue, count: 1)
+        #expect(try AMQPTestClient.waitUntil(seconds: 10) { try HTTPTestClient(port: port).request("GET", "/health").status == 503 })
+        #expect(try HTTPTestClient(port: port).request("GET", "/health").body.contains("Redis"))
+        try redisServer.start()
+        #expect(try AMQPTestClient.waitUntil(seconds: 15) { try HTTPTestClient(port: port).request("GET", "/health").status == 200 })
     }
 }
 }

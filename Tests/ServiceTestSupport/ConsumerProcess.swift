@@ -21,6 +21,7 @@ public final class ConsumerProcess: @unchecked Sendable {
         sentKey: String = TestServices.uniqueName("sent"),
         replyExchange: String = TestServices.uniqueName("Meow"),
         replyQueue: String = TestServices.uniqueName("sent-queue"),
+        metricsPort: Int = 0,
         arguments: [String] = [],
         waitForSubscription: Bool = true
     ) throws {
@@ -35,6 +36,7 @@ public final class ConsumerProcess: @unchecked Sendable {
             "--amqp-reply-exchange", replyExchange, "--amqp-reply-queue", replyQueue,
             "--amqp-reply-routing-key", replyRoutingKey,
             "--redis-received-key", receivedKey, "--redis-sent-key", sentKey,
+            "--consumer-metrics-port", String(metricsPort),
         ] + arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BIGGOAL_") }
         process.standardError = errorPipe

@@ -196,7 +196,8 @@ def main():
         started = time.monotonic()
         consumer = Service([os.path.join(options.bin, "consumer"), "--amqp-url", options.amqp_url, "--redis-url", redis_url,
                             "--amqp-queue", queue, "--redis-received-key", f"{queue}:received", "--redis-sent-key", sent_key,
-                            "--amqp-reply-queue", f"{queue}-sent", "--amqp-reply-exchange", f"{queue}-x"])
+                            "--amqp-reply-queue", f"{queue}-sent", "--amqp-reply-exchange", f"{queue}-x",
+                            "--consumer-metrics-port", "0"])
         while redis(options.redis_port, "GET", sent_key) < hellos and time.monotonic() - started < 300:
             consumer_rss = max(consumer_rss, rss_kib(consumer.pid))
             time.sleep(0.05)

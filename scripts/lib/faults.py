@@ -181,7 +181,7 @@ class Scenario:
             "--amqp-queue", self.queue, "--amqp-reply-exchange", self.reply_exchange,
             "--amqp-reply-queue", self.reply_queue, "--redis-received-key", self.received_key,
             "--redis-sent-key", self.sent_key, "--redis-dedupe-prefix", self.dedupe_prefix,
-            "--amqp-heartbeat-seconds", "10",
+            "--amqp-heartbeat-seconds", "10", "--consumer-metrics-port", "0",
         ], log)
         self.consumers.append(consumer)
         wait_until(15, lambda: "consuming" in consumer.log_text())

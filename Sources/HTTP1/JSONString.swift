@@ -1,6 +1,7 @@
-/// JSON string quoting (RFC 8259 §7) for the few dynamic strings the API puts in a body.
-enum JSONString {
-    static func quote(_ text: String) -> String {
+/// JSON string quoting (RFC 8259 §7) for the few dynamic strings a response body carries.
+public enum JSONString {
+    /// `text` as a quoted JSON string.
+    public static func quote(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -1,0 +1,48 @@
+import Metrics
+
+/// What the consumer reports, through swift-metrics. Handles are made once; recording is
+/// atomic and lock-free.
+struct ConsumerMetrics {
+    enum DeliveryOutcome: String, CaseIterable {
+        /// A hello counted now.
+        case hello
+        /// Not a hello: acknowledged, not counted.
+        case ignored
+        /// A hello seen before (same message id): not counted again.
+        case duplicate
+        /// Handed back to the queue after a fault.
+        case failed
+    }
+
+    enum ReplyOutcome: String, CaseIterable {
+        case confirmed, returned, nacked
+    }
+
+    private let deliveries: [DeliveryOutcome: Counter]
+    private let replies: [ReplyOutcome: Counter]
+    let reconnects = Counter(label: "biggoal_consumer_reconnects_total")
+    let inFlight = Gauge(label: "biggoal_consumer_prefetch_in_flight")
+    private let processing = Metrics.Timer(label: "biggoal_consumer_processing_duration_seconds")
+
+    init() {
+        deliveries = Dictionary(uniqueKeysWithValues: DeliveryOutcome.allCases.map {
+            ($0, Counter(label: "biggoal_consumer_deliveries_total", dimensions: [("outcome", $0.rawValue)]))
+        })
+        replies = Dictionary(uniqueKeysWithValues: ReplyOutcome.allCases.map {
+            ($0, Counter(label: "biggoal_consumer_replies_total", dimensions: [("outcome", $0.rawValue)]))
+        })
+    }
+
+    func count(_ outcome: DeliveryOutcome, _ amount: Int = 1) {
+        if amount > 0 { deliveries[outcome]!.increment(by: Int64(amount)) }
+    }
+
+    func count(_ outcome: ReplyOutcome) {
+        replies[outcome]!.increment()
+    }
+
+    /// Records how long deliveries waited from being taken to being settled.
+    func processed(_ count: Int, nanoseconds: Int64) {
+        for _ in 0..<count { processing.recordNanoseconds(nanoseconds) }
+    }
+}

@@ -1,0 +1,33 @@
+import HTTP1
+import HTTPServer
+import Prometheus
+
+/// The consumer's small HTTP side: `/metrics` and `/health`, served by the project's HTTP
+/// server on `consumer.metricsPort`.
+public final class ConsumerStatusResponder: HTTPResponder {
+    private let registry: PrometheusCollectorRegistry
+    private let health: ConsumerHealth
+
+    public init(registry: PrometheusCollectorRegistry, health: ConsumerHealth) {
+        self.registry = registry
+        self.health = health
+    }
+
+    public func respond(to request: HTTPRequest, _ respond: @escaping (HTTPResponse) -> Void) {
+        let allowed = [HTTPMethod.get, .head]
+        switch request.path {
+        case "/metrics" where allowed.contains(request.method):
+            respond(HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer()))
+        case "/health" where allowed.contains(request.method):
+            if let problem = health.currentProblem {
+                respond(.json(.serviceUnavailable, #"{"status":"unavailable","reason":\#(JSONString.quote(problem))}"#))
+            } else {
+                respond(.json(.ok, #"{"status":"ok"}"#))
+            }
+        case "/metrics", "/health":
+            respond(.error(.methodNotAllowed, "method not allowed", headers: [HTTPField(name: "Allow", value: "GET, HEAD")]))
+        default:
+            respond(.error(.notFound, "not found"))
+        }
+    }
+}
