@@ -12,6 +12,7 @@ import LinuxIO
 /// | `/api/v1/{receive,sent}/messages/hello` | GET, HEAD | read the count |
 /// | `/health` | GET, HEAD | PING the store |
 /// | `/metrics` | GET, HEAD | the Prometheus exposition |
+/// | `/` | GET, HEAD | the status page |
 public final class APIResponder: HTTPResponder {
     private let store: CounterStore
     private let metrics: APIMetrics?
@@ -61,6 +62,8 @@ public final class APIResponder: HTTPResponder {
             store.checkHealth { respond(Responses.health($0)) }
         case .metrics:
             respond(metrics?.render() ?? Responses.notFound)
+        case .statusPage:
+            respond(StatusPage.response)
         }
     }
 }
@@ -72,9 +75,11 @@ enum Route: Equatable {
     case read(Counter)
     case health
     case metrics
+    case statusPage
 
     init?(path: Substring) {
         switch path {
+        case "/": self = .statusPage
         case "/ping": self = .ping
         case "/receive": self = .increment(.received)
         case "/sent": self = .increment(.sent)
@@ -91,7 +96,7 @@ enum Route: Equatable {
         // POST is the documented form; GET stays because existing users call these with a
         // bare curl. HEAD must never count, so it is not allowed here.
         case .increment: [.get, .post]
-        case .ping, .read, .health, .metrics: [.get, .head]
+        case .ping, .read, .health, .metrics, .statusPage: [.get, .head]
         }
     }
 
@@ -105,6 +110,7 @@ enum Route: Equatable {
         case .read(.sent): 5
         case .health: 6
         case .metrics: 7
+        case .statusPage: 8
         }
     }
 
@@ -118,6 +124,7 @@ enum Route: Equatable {
         case .read(.sent): "/api/v1/sent/messages/hello"
         case .health: "/health"
         case .metrics: "/metrics"
+        case .statusPage: "/"
         }
     }
 

@@ -67,7 +67,15 @@ struct APIResponderTests {
         #expect(response.text == #"{"status":"ok"}"#)
     }
 
-    @Test(arguments: ["/", "/pingx", "/api/v1/receive/messages", "/receive/", "/PING"])
+    @Test func statusPageIsSelfContained() throws {
+        let page = try respond(responder, .get, "/")
+        #expect(page.status == .ok)
+        #expect(page.contentType == "text/html; charset=utf-8")
+        #expect(page.text.contains("/api/v1/receive/messages/hello"))
+        #expect(!page.text.contains("http://") && !page.text.contains("https://"), "no external assets")
+    }
+
+    @Test(arguments: ["/index.html", "/pingx", "/api/v1/receive/messages", "/receive/", "/PING"])
     func unknownPaths(path: String) throws {
         let response = try respond(responder, .get, path)
         #expect(response.status == .notFound)

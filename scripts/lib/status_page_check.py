@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Loads the api's status page in a real headless Chromium while hellos flow, and checks
+what a person would see: both counts moving, a rate above zero, Redis reported up — and then,
+with Redis stopped, the page saying plainly that it is down.
+
+Uses the broker scripts/test started (--amqp-url), a Redis of its own (it stops it), and the
+built binaries. Prints one line per check and `status page: N passed, N failed`.
+"""
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, seconds=15):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def number(text):
+    digits = text.replace(",", "").strip()
+    return int(digits) if digits.isdigit() else None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--amqp-url", required=True)
+    parser.add_argument("--screenshot", help="also save a PNG of the page here")
+    options = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIGGOAL_")}
+    work = tempfile.mkdtemp(prefix="biggoal-page-")
+    redis_port, api_port = free_port(), free_port()
+    tag = f"page-{uuid.uuid4().hex[:6]}"
+    processes = []
+
+    def start(command):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+        processes.append(process)
+        return process
+
+    redis = start(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--dir", work, "--save", "", "--appendonly", "no"])
+    wait_for_port(redis_port)
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    start([os.path.join(options.bin, "api"), "--http-port", str(api_port), "--redis-url", redis_url, "--redis-timeout-ms", "300"])
+    start([os.path.join(options.bin, "consumer"), "--amqp-url", options.amqp_url, "--redis-url", redis_url,
+           "--amqp-queue", f"{tag}-in", "--amqp-reply-queue", f"{tag}-sent", "--amqp-reply-exchange", f"{tag}-x",
+           "--consumer-metrics-port", "0"])
+    wait_for_port(api_port)
+    publisher = start([os.path.join(options.bin, "publish"), "--amqp-url", options.amqp_url, "--queue", f"{tag}-in",
+                       "--count", "3000", "--rate", "300"])
+
+    chrome = Options()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,520"):
+        chrome.add_argument(argument)
+    chrome.binary_location = "/usr/bin/chromium"
+    browser = webdriver.Chrome(options=chrome, service=Service("/usr/bin/chromedriver"))
+    results = []
+
+    def check(name, ok, detail):
+        results.append(ok)
+        print(f"{'PASS' if ok else 'FAIL'} {name}: {detail}", flush=True)
+
+    try:
+        browser.get(f"http://127.0.0.1:{api_port}/")
+        time.sleep(2.5)
+        text = lambda element_id: browser.find_element(By.ID, element_id).text
+        first = (number(text("received")), number(text("sent")))
+        time.sleep(3)
+        second = (number(text("received")), number(text("sent")))
+        moving = None not in first + second and second[0] > first[0] and second[1] > first[1]
+        check("counts move while hellos flow", moving, f"received {first[0]} → {second[0]}, sent {first[1]} → {second[1]}")
+        rate = text("received-rate")
+        check("rate per second shown", rate.replace(".", "").isdigit() and float(rate) > 0, f"received rate {rate}/s")
+        health = browser.find_element(By.ID, "health")
+        check("Redis reported up", health.get_attribute("class") == "ok" and "up" in health.text, health.text)
+        if options.screenshot:
+            browser.save_screenshot(options.screenshot)
+        redis.send_signal(signal.SIGKILL)
+        redis.wait()
+        time.sleep(2.5)
+        health = browser.find_element(By.ID, "health")
+        check("Redis down stated plainly", health.get_attribute("class") == "down" and "DOWN" in health.text, health.text)
+    finally:
+        browser.quit()
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+    passed = sum(results)
+    print(f"status page: {passed} passed, {len(results) - passed} failed")
+    sys.exit(0 if all(results) and results else 1)
+
+
+if __name__ == "__main__":
+    main()
