@@ -18,30 +18,12 @@ import sys
 import time
 import uuid
 
+from harness import free_port, wait_for_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-def port_open(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-def wait_for_port(port, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if port_open(port):
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def rss_kib(pid):
@@ -151,7 +133,7 @@ def main():
         port = free_port()
         started = time.monotonic()
         api = Service([os.path.join(options.bin, "api"), "--http-port", str(port), "--redis-url", redis_url])
-        wait_for_port(port)
+        wait_for_port(port, step=0.001)
         startups.append((time.monotonic() - started) * 1000)
         api.stop()
 

@@ -12,7 +12,6 @@ import http.client
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,22 +19,12 @@ import uuid
 
 import pika
 
+from harness import free_port, port_open
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SERVICES = os.path.join(ROOT, "scripts", "lib", "services.sh")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_open(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def wait_until(seconds, condition, step=0.05):

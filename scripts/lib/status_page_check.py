@@ -9,34 +9,19 @@ built binaries. Prints one line per check and `status page: N passed, N failed`.
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 
+from harness import free_port, wait_for_port
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, seconds=15):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def number(text):
@@ -69,7 +54,7 @@ def main():
            "--amqp-queue", f"{tag}-in", "--amqp-reply-queue", f"{tag}-sent", "--amqp-reply-exchange", f"{tag}-x",
            "--consumer-metrics-port", "0"])
     wait_for_port(api_port)
-    publisher = start([os.path.join(options.bin, "publish"), "--amqp-url", options.amqp_url, "--queue", f"{tag}-in",
+    start([os.path.join(options.bin, "publish"), "--amqp-url", options.amqp_url, "--queue", f"{tag}-in",
                        "--count", "3000", "--rate", "300"])
 
     chrome = Options()
