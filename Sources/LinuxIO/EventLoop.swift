@@ -156,10 +156,13 @@ public final class EventLoop {
         }
     }
 
+    /// Milliseconds until the next timer is due (-1: none). Uses the wake-up's cached time:
+    /// the handlers since then took microseconds, and a timer late by that much is harmless.
     private func nextTimeout() -> Int32 {
-        guard let due = timers.lazy.map(\.due).min() else { return -1 }
-        let current = MonotonicClock.nanoseconds()
-        if due <= current { return 0 }
-        return Int32(min((due - current + 999_999) / 1_000_000, 60_000))
+        guard !timers.isEmpty else { return -1 }
+        var due = UInt64.max
+        for timer in timers where timer.due < due { due = timer.due }
+        if due <= now { return 0 }
+        return Int32(min((due - now + 999_999) / 1_000_000, 60_000))
     }
 }
