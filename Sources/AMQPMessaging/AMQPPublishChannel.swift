@@ -9,6 +9,19 @@ public final class AMQPPublishChannel: PublishChannel {
     private static let channel: UInt16 = 1
     let connection: AMQPConnection
 
+    /// Why the broker stopped reading from this connection (`connection.blocked`, sent on a
+    /// memory or disk alarm), or nil. A publish while blocked would sit in the socket until
+    /// the alarm clears, so callers hold their publishes until this is nil again.
+    public private(set) var blockedReason: String? {
+        didSet { if oldValue != blockedReason { onBlockedChange?(blockedReason) } }
+    }
+
+    public var isBlocked: Bool { blockedReason != nil }
+
+    /// Called when the broker blocks (with its reason) or unblocks (nil) the connection,
+    /// wherever the news is read — also in the middle of waiting for confirms.
+    public var onBlockedChange: ((String?) -> Void)?
+
     /// Connects and enables confirms.
     public init(endpoint: AMQPEndpoint) throws(MessagingError) {
         do {
@@ -40,12 +53,18 @@ public final class AMQPPublishChannel: PublishChannel {
         case .ack(_, let tag, let multiple): return .ack(sequence: tag, multiple: multiple)
         case .nack(_, let tag, let multiple): return .nack(sequence: tag, multiple: multiple)
         case .returned(_, _, _, _, _, let properties): return .returned(messageID: properties.messageID)
+        case .blocked(let reason):
+            blockedReason = reason.isEmpty ? "blocked by the broker" : reason
+            return nil
+        case .unblocked:
+            blockedReason = nil
+            return nil
         default: return nil
         }
     }
 
-    /// Reads whatever the broker sent meanwhile (heartbeats among it) without waiting: an
-    /// idle publisher connection must still be serviced within the heartbeat interval.
+    /// Reads whatever the broker sent meanwhile (heartbeats, flow control) without waiting:
+    /// an idle publisher connection must still be serviced within the heartbeat interval.
     public func serviceConnection() throws(MessagingError) {
         _ = try nextConfirmEvent(timeoutMilliseconds: 0)
     }

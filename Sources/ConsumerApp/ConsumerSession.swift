@@ -45,6 +45,15 @@ final class ConsumerSession {
             throw error
         }
         producer = Producer(channel: publishChannel)
+        publishChannel.onBlockedChange = { [logger, health] reason in
+            if let reason {
+                logger.warning("broker blocked publishing; holding deliveries", metadata: ["reason": "\(reason)"])
+                health.set("broker: publishing blocked (\(reason))")
+            } else {
+                logger.info("broker unblocked publishing; resuming")
+                health.set(nil)
+            }
+        }
         self.counter = counter
         self.prefetch = settings.amqp.prefetch
         self.logger = logger
@@ -64,13 +73,19 @@ final class ConsumerSession {
         while !shouldStop() {
             // Heartbeats on the publisher connection are serviced only inside library calls.
             try publishChannel.serviceConnection()
-            let room = max(0, prefetch - held.count)
+            // Asking for at least one keeps this a timed wait even when `held` is full: the
+            // broker sends nothing past the prefetch, so a full hand just waits (servicing
+            // heartbeats) instead of spinning while Redis or the broker is paused.
+            let room = max(1, prefetch - held.count)
             let (deliveries, signal) = try source.nextDeliveries(limit: room, waitMilliseconds: 200)
             held += deliveries
             metrics.inFlight.record(held.count)
             if signal == .cancelled {
                 throw MessagingError(reason: "the broker cancelled the subscription (was the queue deleted?)")
             }
+            // The broker has raised an alarm and stopped reading our publishes: hold the
+            // deliveries (unacknowledged) until it lifts it.
+            if publishChannel.isBlocked { continue }
             guard !held.isEmpty else { continue }
             if redisDown {
                 do {

@@ -6,6 +6,10 @@ public protocol PublishChannel: AnyObject {
 
     /// The next confirm-related event, waiting up to `timeoutMilliseconds`; nil on timeout.
     func nextConfirmEvent(timeoutMilliseconds: Int) throws(MessagingError) -> ConfirmEvent?
+
+    /// Whether the broker has stopped reading from this channel's connection (flow control
+    /// on a memory or disk alarm). Confirms cannot come while it is.
+    var isBlocked: Bool { get }
 }
 
 /// What the broker says about published messages.

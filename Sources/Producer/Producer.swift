@@ -31,9 +31,13 @@ public final class Producer {
     }
 
     private func awaitConfirms(deadlineMilliseconds: Int) throws(MessagingError) {
-        let start = ContinuousClock.now
+        var start = ContinuousClock.now
         let limit = Duration.milliseconds(deadlineMilliseconds)
         while tracker.pendingCount > 0 {
+            // While the broker blocks the connection (an alarm), confirms cannot come: that
+            // time does not count against the deadline, so an alarm is waited out rather
+            // than mistaken for a dead link.
+            if channel.isBlocked { start = ContinuousClock.now }
             let elapsed = ContinuousClock.now - start
             guard elapsed < limit else {
                 // The broker never answered: the channel can no longer be trusted.

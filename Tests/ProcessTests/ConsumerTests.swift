@@ -346,3 +346,30 @@ struct ConsumerMetricsTests {
     }
 }
 }
+
+extension BrokerTests.ConsumerFaultTests {
+    @Test func aBrokerAlarmIsWaitedOutNotMistakenForADeadLink() throws {
+        let redis = try TestServices.redis()
+        let broker = try AMQPTestClient()
+        let queue = TestServices.uniqueName("alarm")
+        try broker.declareQueue(queue)
+        try broker.publishHellos(to: queue, count: 50)
+        // A memory alarm: the broker stops reading from every connection that publishes.
+        _ = try rabbitmqctl("set_vm_memory_high_watermark", "0.000001")
+        defer { _ = try? rabbitmqctl("set_vm_memory_high_watermark", "0.4") }
+        let port = try freePort()
+        let consumer = try ConsumerProcess(queue: queue, metricsPort: port)
+        #expect(try AMQPTestClient.waitUntil(seconds: 15) {
+            try HTTPTestClient(port: port).request("GET", "/health").body.contains("blocked")
+        })
+        Thread.sleep(forTimeInterval: 6)  // longer than the confirm deadline
+        #expect(try redis.count(consumer.sentKey) == 0)
+        _ = try rabbitmqctl("set_vm_memory_high_watermark", "0.4")
+        #expect(try AMQPTestClient.waitUntil(seconds: 20) { try redis.count(consumer.sentKey) == 50 })
+        #expect(try redis.count(consumer.receivedKey) == 50)
+        let samples = try parsePrometheus(try HTTPTestClient(port: port).request("GET", "/metrics").body)
+        // Waited out on the same connection: no reconnect.
+        #expect(samples.value("biggoal_consumer_reconnects_total") == 0)
+        #expect(try HTTPTestClient(port: port).request("GET", "/health").status == 200)
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Messaging
 import Producer
 import Testing
@@ -51,6 +52,7 @@ struct ConfirmTrackerTests {
 final class ScriptedChannel: PublishChannel {
     var published: [(Message, Destination)] = []
     var events: [ConfirmEvent] = []
+    var isBlocked = false
     var respond: (Int, Message) -> [ConfirmEvent] = { sequence, _ in [.ack(sequence: UInt64(sequence), multiple: false)] }
 
     func publish(_ message: Message, to destination: Destination) throws(MessagingError) {
@@ -89,10 +91,52 @@ struct ProducerTests {
         #expect(outcomes == [.confirmed, .confirmed, .confirmed])
     }
 
+    @Test func blockedTimeDoesNotCountAgainstTheDeadline() throws {
+        let channel = ScriptedChannel()
+        channel.respond = { _, _ in [] }
+        channel.isBlocked = true
+        var polls = 0
+        let producer = Producer(channel: BlockedThenConfirming(channel: channel, unblockAfterPolls: 20, polls: { polls += 1 }),
+                                confirmTimeoutMilliseconds: 30)
+        let outcomes = try producer.publish([(Message(messageID: "a"), destination)])
+        #expect(outcomes == [.confirmed])
+        #expect(polls >= 20)
+    }
+
     @Test func missingConfirmsTimeOut() {
         let channel = ScriptedChannel()
         channel.respond = { _, _ in [] }
         let producer = Producer(channel: channel, confirmTimeoutMilliseconds: 50)
         #expect(throws: MessagingError.self) { try producer.publish([(Message(messageID: "a"), destination)]) }
+    }
+}
+
+/// Blocked for a while (each poll taking ~5 ms), then confirms everything.
+final class BlockedThenConfirming: PublishChannel {
+    let channel: ScriptedChannel
+    let unblockAfterPolls: Int
+    let polls: () -> Void
+    private var count = 0
+
+    init(channel: ScriptedChannel, unblockAfterPolls: Int, polls: @escaping () -> Void) {
+        self.channel = channel
+        self.unblockAfterPolls = unblockAfterPolls
+        self.polls = polls
+    }
+
+    var isBlocked: Bool { count < unblockAfterPolls }
+
+    func publish(_ message: Message, to destination: Destination) throws(MessagingError) {
+        try channel.publish(message, to: destination)
+    }
+
+    func nextConfirmEvent(timeoutMilliseconds: Int) throws(MessagingError) -> ConfirmEvent? {
+        count += 1
+        polls()
+        if isBlocked {
+            Thread.sleep(forTimeInterval: 0.005)
+            return nil
+        }
+        return .ack(sequence: UInt64(channel.published.count), multiple: true)
     }
 }
