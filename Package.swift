@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "api", targets: ["api"]),
         .executable(name: "consumer", targets: ["consumer"]),
         .executable(name: "publish", targets: ["publish"]),
+        .executable(name: "ceiling", targets: ["ceiling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -119,6 +120,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "publish",
+            dependencies: [
+                "AMQPMessaging", "Messaging", "Producer", "Settings",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "ceiling",
             dependencies: [
                 "AMQPMessaging", "Messaging", "Producer", "Settings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

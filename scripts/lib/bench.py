@@ -168,9 +168,16 @@ def main():
     counted = redis(options.redis_port, "GET", key) - before
     api.stop()
 
-    # The consumer draining a backlog of hellos, end to end.
-    consumer_rates, consumer_rss = [], 0
+    # The consumer draining a backlog of hellos, end to end, interleaved with the broker's own
+    # ceiling for the same work without Redis (consume, confirmed reply, ack).
+    consumer_rates, ceiling_rates, consumer_rss = [], [], 0
     for _ in range(rounds):
+        queue = f"ceiling-{uuid.uuid4().hex[:6]}"
+        subprocess.run([os.path.join(options.bin, "publish"), "--amqp-url", options.amqp_url, "--queue", queue,
+                        "--count", str(hellos)], check=True, stdout=subprocess.DEVNULL)
+        out = subprocess.run([os.path.join(options.bin, "ceiling"), "--amqp-url", options.amqp_url, "--queue", queue,
+                              "--count", str(hellos)], check=True, capture_output=True, text=True).stdout
+        ceiling_rates.append(float(re.search(r"\((\d+) msg/s\)", out).group(1)))
         queue = f"bench-{uuid.uuid4().hex[:6]}"
         sent_key = f"{queue}:sent"
         subprocess.run([os.path.join(options.bin, "publish"), "--amqp-url", options.amqp_url, "--queue", queue,
@@ -211,6 +218,8 @@ def main():
         f"| `api` start-up, exec to first `/ping` answer | {summary(startups, '{:.1f}')} ms |",
         f"| exactness: POST /receive answered 2xx vs counted in Redis | {answered} answered, {counted} counted |",
         f"| `consumer`, {hellos} hellos: counted, replied, confirmed, acknowledged | {summary(consumer_rates)} msg/s |",
+        f"| broker ceiling, same work without Redis (`ceiling`) | {summary(ceiling_rates)} msg/s |",
+        f"| `consumer` ÷ ceiling | {statistics.median(consumer_rates) / statistics.median(ceiling_rates):.2f} |",
         f"| `consumer` peak RSS while draining | {consumer_rss / 1024:.1f} MB |",
         "",
     ]
