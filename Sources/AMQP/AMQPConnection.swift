@@ -82,7 +82,7 @@ public final class AMQPConnection {
 
     public func openChannel(_ channel: UInt16) throws(AMQPError) {
         amqp_channel_open(state, channel)
-        try checkLastReply("channel.open \(channel)")
+        try checkLastReply(channel: channel, "channel.open \(channel)")
     }
 
     /// Declares a queue (idempotent when the arguments match; 406 when they do not).
@@ -90,7 +90,7 @@ public final class AMQPConnection {
         withArena { arena in
             _ = amqp_queue_declare(state, channel, arena.bytes(name), 0, durable ? 1 : 0, 0, 0, amqp_empty_table)
         }
-        try checkLastReply("queue.declare \(name)")
+        try checkLastReply(channel: channel, "queue.declare \(name)")
     }
 
     /// Declares an exchange of `type` (direct, fanout, topic, headers).
@@ -98,48 +98,48 @@ public final class AMQPConnection {
         withArena { arena in
             _ = amqp_exchange_declare(state, channel, arena.bytes(name), arena.bytes(type), 0, durable ? 1 : 0, 0, 0, amqp_empty_table)
         }
-        try checkLastReply("exchange.declare \(name)")
+        try checkLastReply(channel: channel, "exchange.declare \(name)")
     }
 
     public func bindQueue(_ queue: String, exchange: String, routingKey: String, channel: UInt16) throws(AMQPError) {
         withArena { arena in
             _ = amqp_queue_bind(state, channel, arena.bytes(queue), arena.bytes(exchange), arena.bytes(routingKey), amqp_empty_table)
         }
-        try checkLastReply("queue.bind \(queue) to \(exchange) with \(routingKey)")
+        try checkLastReply(channel: channel, "queue.bind \(queue) to \(exchange) with \(routingKey)")
     }
 
     public func unbindQueue(_ queue: String, exchange: String, routingKey: String, channel: UInt16) throws(AMQPError) {
         withArena { arena in
             _ = amqp_queue_unbind(state, channel, arena.bytes(queue), arena.bytes(exchange), arena.bytes(routingKey), amqp_empty_table)
         }
-        try checkLastReply("queue.unbind \(queue) from \(exchange)")
+        try checkLastReply(channel: channel, "queue.unbind \(queue) from \(exchange)")
     }
 
     /// Deletes a queue; returns how many messages it held.
     @discardableResult
     public func deleteQueue(_ name: String, channel: UInt16) throws(AMQPError) -> Int {
         let result = withArena { arena in amqp_queue_delete(state, channel, arena.bytes(name), 0, 0) }
-        try checkLastReply("queue.delete \(name)")
+        try checkLastReply(channel: channel, "queue.delete \(name)")
         return Int(result?.pointee.message_count ?? 0)
     }
 
     /// The number of ready messages in a queue (a passive declare).
     public func messageCount(_ queue: String, channel: UInt16) throws(AMQPError) -> Int {
         let result = withArena { arena in amqp_queue_declare(state, channel, arena.bytes(queue), 1, 0, 0, 0, amqp_empty_table) }
-        try checkLastReply("queue.declare (passive) \(queue)")
+        try checkLastReply(channel: channel, "queue.declare (passive) \(queue)")
         return Int(result?.pointee.message_count ?? 0)
     }
 
     /// Empties a queue.
     public func purgeQueue(_ name: String, channel: UInt16) throws(AMQPError) {
         withArena { arena in _ = amqp_queue_purge(state, channel, arena.bytes(name)) }
-        try checkLastReply("queue.purge \(name)")
+        try checkLastReply(channel: channel, "queue.purge \(name)")
     }
 
     /// Limits unacknowledged deliveries on `channel` to `prefetch`.
     public func setPrefetch(_ prefetch: Int, channel: UInt16) throws(AMQPError) {
         amqp_basic_qos(state, channel, 0, UInt16(clamping: prefetch), 0)
-        try checkLastReply("basic.qos \(prefetch)")
+        try checkLastReply(channel: channel, "basic.qos \(prefetch)")
     }
 
     /// Starts consuming `queue` with manual acknowledgements; returns the consumer tag.
@@ -147,21 +147,21 @@ public final class AMQPConnection {
         let result = withArena { arena in
             amqp_basic_consume(state, channel, arena.bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
         }
-        try checkLastReply("basic.consume \(queue)")
+        try checkLastReply(channel: channel, "basic.consume \(queue)")
         return result?.pointee.consumer_tag.string ?? ""
     }
 
     /// Cancels a consumer; the broker stops sending it deliveries.
     public func cancel(consumerTag: String, channel: UInt16) throws(AMQPError) {
         withArena { arena in _ = amqp_basic_cancel(state, channel, arena.bytes(consumerTag)) }
-        try checkLastReply("basic.cancel \(consumerTag)")
+        try checkLastReply(channel: channel, "basic.cancel \(consumerTag)")
     }
 
     /// Turns on publisher confirms: from here on the broker acks (or nacks) every publish on
     /// `channel`, numbering them from 1.
     public func enableConfirms(channel: UInt16) throws(AMQPError) {
         amqp_confirm_select(state, channel)
-        try checkLastReply("confirm.select")
+        try checkLastReply(channel: channel, "confirm.select")
     }
 
     // MARK: Messages
@@ -249,7 +249,7 @@ public final class AMQPConnection {
             let routingKey = returned.routing_key.string
             var message = amqp_message_t()
             let read = amqp_read_message(state, channel, &message, 0)
-            try check(read, "reading a returned message")
+            try check(read, "reading a returned message", channel: channel)
             defer { amqp_destroy_message(&message) }
             return .returned(channel: channel, replyCode: Int(returned.reply_code), replyText: replyText,
                              exchange: exchange, routingKey: routingKey, properties: AMQPProperties(message.properties))
@@ -292,13 +292,13 @@ public final class AMQPConnection {
 
     // MARK: Checking results
 
-    private func checkLastReply(_ operation: String) throws(AMQPError) {
-        try check(amqp_get_rpc_reply(state), operation)
+    private func checkLastReply(channel: UInt16, _ operation: String) throws(AMQPError) {
+        try check(amqp_get_rpc_reply(state), operation, channel: channel)
     }
 
-    /// Turns an RPC reply into an error carrying the broker's reason, answering a close so
-    /// the broker can finish it.
-    private func check(_ reply: amqp_rpc_reply_t, _ operation: String) throws(AMQPError) {
+    /// Turns an RPC reply into an error carrying the broker's reason, answering a close (on
+    /// the channel the operation used) so the broker can finish it.
+    private func check(_ reply: amqp_rpc_reply_t, _ operation: String, channel: UInt16 = 0) throws(AMQPError) {
         switch reply.reply_type {
         case AMQP_RESPONSE_NORMAL:
             return
@@ -318,7 +318,7 @@ public final class AMQPConnection {
             case AMQP_CHANNEL_CLOSE_METHOD:
                 let close = reply.reply.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
                 var closeOK = amqp_channel_close_ok_t()
-                _ = amqp_send_method(state, 1, AMQP_CHANNEL_CLOSE_OK_METHOD, &closeOK)
+                _ = amqp_send_method(state, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &closeOK)
                 throw AMQPError(kind: .channelClosed, replyCode: Int(close.reply_code), message: close.reply_text.string, operation: operation)
             default:
                 throw AMQPError(kind: .library, message: "unexpected reply method \(reply.reply.id)", operation: operation)

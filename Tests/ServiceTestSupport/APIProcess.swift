@@ -26,18 +26,10 @@ public final class APIProcess: @unchecked Sendable {
         port = try freePort()
         self.receivedKey = receivedKey
         self.sentKey = sentKey
-        process = Process()
-        process.executableURL = TestServices.binaryDirectory.appendingPathComponent("api")
-        process.arguments = [
+        process = try launchBinary("api", arguments: [
             "--http-port", "\(port)", "--redis-url", redisURL,
             "--redis-received-key", receivedKey, "--redis-sent-key", sentKey,
-        ] + arguments
-        var processEnvironment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BIGGOAL_") }
-        processEnvironment.merge(environment) { $1 }
-        process.environment = processEnvironment
-        process.standardError = errorPipe
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        ] + arguments, environment: environment, standardError: errorPipe)
         try waitForPort(port, seconds: 10)
     }
 
@@ -71,19 +63,8 @@ public final class APIProcess: @unchecked Sendable {
     }
 }
 
-/// Runs the `api` binary to completion with `arguments`, for start-up failures.
+/// Runs the `api` binary to completion, for start-up failures.
 public func runAPI(arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, standardError: String) {
-    let process = Process()
-    process.executableURL = TestServices.binaryDirectory.appendingPathComponent("api")
-    process.arguments = arguments
-    var processEnvironment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BIGGOAL_") }
-    processEnvironment.merge(environment) { $1 }
-    process.environment = processEnvironment
-    let pipe = Pipe()
-    process.standardError = pipe
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    while process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    let (status, output) = try runBinary("api", arguments: arguments, environment: environment)
+    return (status, output)
 }

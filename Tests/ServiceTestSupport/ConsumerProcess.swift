@@ -10,7 +10,7 @@ public final class ConsumerProcess: @unchecked Sendable {
     public let replyRoutingKey = "meow1"
     public let receivedKey: String
     public let sentKey: String
-    private let process = Process()
+    private let process: Process
     private let errorPipe = Pipe()
 
     public init(
@@ -30,18 +30,13 @@ public final class ConsumerProcess: @unchecked Sendable {
         self.replyQueue = replyQueue
         self.receivedKey = receivedKey
         self.sentKey = sentKey
-        process.executableURL = TestServices.binaryDirectory.appendingPathComponent("consumer")
-        process.arguments = [
+        process = try launchBinary("consumer", arguments: [
             "--amqp-url", amqpURL, "--redis-url", redisURL, "--amqp-queue", queue,
             "--amqp-reply-exchange", replyExchange, "--amqp-reply-queue", replyQueue,
             "--amqp-reply-routing-key", replyRoutingKey,
             "--redis-received-key", receivedKey, "--redis-sent-key", sentKey,
             "--consumer-metrics-port", String(metricsPort),
-        ] + arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BIGGOAL_") }
-        process.standardError = errorPipe
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        ] + arguments, standardError: errorPipe)
         if waitForSubscription {
             // Subscribed once the queue and the reply queue exist. A passive declare of a
             // missing queue closes the channel, so each look uses a fresh client.
@@ -76,17 +71,7 @@ public final class ConsumerProcess: @unchecked Sendable {
     }
 }
 
-/// Runs the `publish` binary to completion.
+/// Runs the `publish` binary to completion, against the test broker.
 public func runPublish(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = TestServices.binaryDirectory.appendingPathComponent("publish")
-    process.arguments = ["--amqp-url", TestServices.amqpURL] + arguments
-    process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BIGGOAL_") }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    while process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    try runBinary("publish", arguments: ["--amqp-url", TestServices.amqpURL] + arguments)
 }
