@@ -34,7 +34,7 @@ public final class AMQPConnection {
         }
     }
 
-    private let state: amqp_connection_state_t
+    let state: amqp_connection_state_t
     private var isOpen = false
 
     /// Connects, logs in and negotiates the heartbeat. Asks for consumer-cancel

@@ -33,7 +33,7 @@ public final class AMQPDeliverySource {
     }
 
     private static let channel: UInt16 = 1
-    private let connection: AMQPConnection
+    let connection: AMQPConnection
     private var consumerTag: String?
 
     /// Connects, declares what `topology` names (idempotently) and subscribes.

@@ -48,6 +48,11 @@ public struct ConfirmTracker: Sendable {
         }
     }
 
+    /// The outcome of `sequence`, once known, leaving it in place.
+    public func outcome(of sequence: UInt64) -> Outcome? {
+        outcomes[sequence]
+    }
+
     /// Removes and returns the outcome of `sequence`, once known.
     public mutating func takeOutcome(of sequence: UInt64) -> Outcome? {
         outcomes.removeValue(forKey: sequence)

@@ -26,6 +26,9 @@ struct Ceiling: ParsableCommand {
     @Option(help: "Unacknowledged deliveries in hand, as amqp.prefetch.")
     var prefetch: Int = 100
 
+    @Flag(help: "Publish the consumer's own reply (text body, content type, type header, app_id, timestamp, correlation_id) instead of a bare one.")
+    var consumerReply = false
+
     func run() throws {
         let url = try AMQPURL(parsing: amqpURL)
         let endpoint = AMQPEndpoint(url: url, heartbeatSeconds: 30, connectionName: "biggoal-ceiling")
@@ -36,26 +39,45 @@ struct Ceiling: ParsableCommand {
         let channel = try AMQPPublishChannel(endpoint: endpoint)
         try channel.declareQueue(replies)
         let producer = Producer(channel: channel)
+        let policy = ReplyPolicy(serviceName: "biggoal-ceiling", body: AMQPSettings().replyBody, destination: .queue(replies))
         defer {
             source.close()
             channel.close()
         }
-        var taken = 0
+        // The consumer's loop minus Redis: batches overlap, each acknowledged (oldest first)
+        // once all its replies are confirmed.
+        var inFlight: [(last: UInt64, count: Int, sequences: [UInt64])] = []
+        var inHand = 0
+        var settled = 0
         var started: Date?
-        while taken < count {
-            let (deliveries, _) = try source.nextDeliveries(limit: prefetch, waitMilliseconds: 1000)
-            guard let last = deliveries.last else { continue }
-            if started == nil { started = Date() }
-            let batch = deliveries.map { delivery in
-                (message: Message(body: Array("reply".utf8), messageID: delivery.message.messageID.map { "reply-\($0)" },
-                                  type: "hello", persistent: true),
-                 destination: Destination.queue(replies))
+        while settled < count {
+            try producer.collectConfirms(waitMilliseconds: 0)
+            var progressed = false
+            while let batch = inFlight.first, producer.takeOutcomes(of: batch.sequences) != nil {
+                inFlight.removeFirst()
+                try source.ack(batch.last, multiple: true)
+                inHand -= batch.count
+                settled += batch.count
+                progressed = true
             }
-            _ = try producer.publish(batch)
-            try source.ack(last.tag, multiple: true)
-            taken += deliveries.count
+            let (deliveries, _) = try source.nextDeliveries(limit: max(1, prefetch - inHand), waitMilliseconds: 0)
+            if let last = deliveries.last {
+                if started == nil { started = Date() }
+                let now = UInt64(Date().timeIntervalSince1970)
+                let replies = deliveries.map { delivery in
+                    let id = delivery.message.messageID.map { "reply-\($0)" }
+                    let message = consumerReply
+                        ? policy.reply(to: delivery.message, messageID: id ?? "reply", now: now).message
+                        : Message(body: Array("reply".utf8), messageID: id, type: "hello", persistent: true)
+                    return (message: message, destination: Destination.queue(replies))
+                }
+                inFlight.append((last.tag, deliveries.count, try producer.send(replies)))
+                inHand += deliveries.count
+                progressed = true
+            }
+            if !progressed { source.waitForInput(alsoFrom: channel, timeoutMilliseconds: 1000) }
         }
         let seconds = max(Date().timeIntervalSince(started ?? Date()), 0.001)
-        print("ceiling: \(taken) messages in \(String(format: "%.2f", seconds)) s (\(Int(Double(taken) / seconds)) msg/s)")
+        print("ceiling: \(settled) messages in \(String(format: "%.2f", seconds)) s (\(Int(Double(settled) / seconds)) msg/s)")
     }
 }

@@ -103,6 +103,32 @@ struct ProducerTests {
         #expect(polls >= 20)
     }
 
+    @Test func batchesInFlightSettleInTheirOwnTime() throws {
+        let channel = ScriptedChannel()
+        channel.respond = { _, _ in [] }
+        let producer = Producer(channel: channel)
+        let first = try producer.send((1...2).map { (Message(messageID: "a\($0)"), destination) })
+        let second = try producer.send([(Message(messageID: "b"), destination)])
+        #expect(producer.pendingCount == 3)
+
+        channel.events = [.ack(sequence: 2, multiple: true)]
+        try producer.collectConfirms(waitMilliseconds: 0)
+        #expect(producer.takeOutcomes(of: second) == nil)
+        #expect(producer.takeOutcomes(of: first) == [.confirmed, .confirmed])
+        #expect(producer.takeOutcomes(of: first) == nil, "outcomes are handed out once")
+
+        channel.events = [.nack(sequence: 3, multiple: false)]
+        try producer.collectConfirms(waitMilliseconds: 0)
+        #expect(producer.takeOutcomes(of: second) == [.nacked])
+        #expect(producer.pendingCount == 0)
+    }
+
+    @Test func anEmptyBatchIsSettledAtOnce() throws {
+        let producer = Producer(channel: ScriptedChannel())
+        let sequences = try producer.send([])
+        #expect(producer.takeOutcomes(of: sequences) == [])
+    }
+
     @Test func missingConfirmsTimeOut() {
         let channel = ScriptedChannel()
         channel.respond = { _, _ in [] }
@@ -117,6 +143,7 @@ final class BlockedThenConfirming: PublishChannel {
     let unblockAfterPolls: Int
     let polls: () -> Void
     private var count = 0
+    private var acknowledged = 0
 
     init(channel: ScriptedChannel, unblockAfterPolls: Int, polls: @escaping () -> Void) {
         self.channel = channel
@@ -137,6 +164,8 @@ final class BlockedThenConfirming: PublishChannel {
             Thread.sleep(forTimeInterval: 0.005)
             return nil
         }
-        return .ack(sequence: UInt64(channel.published.count), multiple: true)
+        guard acknowledged < channel.published.count else { return nil }
+        acknowledged = channel.published.count
+        return .ack(sequence: UInt64(acknowledged), multiple: true)
     }
 }

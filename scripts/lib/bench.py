@@ -18,12 +18,23 @@ import sys
 import time
 import uuid
 
+import pika
+
 from harness import free_port, wait_for_port
+
+# The consumer's default prefetch, and a larger one for a backlog.
+PREFETCHES = (100, 1000)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-
+def delete_queues(url, names):
+    """Drops a run's queues, so that every run meets a broker in the same state."""
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel = connection.channel()
+    for name in names:
+        channel.queue_delete(name)
+    connection.close()
 
 
 def rss_kib(pid):
@@ -34,9 +45,23 @@ def rss_kib(pid):
     return 0
 
 
-def redis(port, *args):
-    out = subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True).stdout.strip()
-    return int(out) if out.lstrip("-").isdigit() else 0
+class RedisCounter:
+    """Reads integer keys over one kept-open connection: polling a counter every few
+    milliseconds while the consumer drains must not cost a process start each time, which
+    would take CPU from what is being measured."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.reader = self.sock.makefile("rb")
+
+    def get(self, key):
+        encoded = key.encode()
+        self.sock.sendall(b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(encoded), encoded))
+        header = self.reader.readline()
+        if not header.startswith(b"$") or header.startswith(b"$-1"):
+            return 0
+        value = self.reader.readline().strip()
+        return int(value) if value.lstrip(b"-").isdigit() else 0
 
 
 def wrk(url, connections, seconds, method="GET"):
@@ -163,35 +188,61 @@ def main():
             peak_rss = max(peak_rss, rss_kib(api.pid))
 
     # Exactness: a bounded, pipelined run whose every answer is read.
-    before = redis(options.redis_port, "GET", key)
+    counters = RedisCounter(options.redis_port)
+    before = counters.get(key)
     answered = exact_posts(port, 64, 500)
-    counted = redis(options.redis_port, "GET", key) - before
+    counted = counters.get(key) - before
     api.stop()
 
     # The consumer draining a backlog of hellos, end to end, interleaved with the broker's own
-    # ceiling for the same work without Redis (consume, confirmed reply, ack).
-    consumer_rates, ceiling_rates, consumer_rss = [], [], 0
-    for _ in range(rounds):
-        queue = f"ceiling-{uuid.uuid4().hex[:6]}"
+    # ceiling (`ceiling`: consume, confirmed reply, ack, nothing else) at the same prefetch,
+    # once with a bare reply and once with the consumer's full reply.
+    def publish(queue):
         subprocess.run([os.path.join(options.bin, "publish"), "--amqp-url", options.amqp_url, "--queue", queue,
                         "--count", str(hellos)], check=True, stdout=subprocess.DEVNULL)
+
+    def ceiling(prefetch, *flags):
+        queue = f"ceiling-{uuid.uuid4().hex[:6]}"
+        publish(queue)
         out = subprocess.run([os.path.join(options.bin, "ceiling"), "--amqp-url", options.amqp_url, "--queue", queue,
-                              "--count", str(hellos)], check=True, capture_output=True, text=True).stdout
-        ceiling_rates.append(float(re.search(r"\((\d+) msg/s\)", out).group(1)))
+                              "--count", str(hellos), "--prefetch", str(prefetch), *flags],
+                             check=True, capture_output=True, text=True).stdout
+        delete_queues(options.amqp_url, [queue, f"{queue}-ceiling-replies"])
+        return float(re.search(r"\((\d+) msg/s\)", out).group(1))
+
+    def consumer(prefetch):
         queue = f"bench-{uuid.uuid4().hex[:6]}"
         sent_key = f"{queue}:sent"
-        subprocess.run([os.path.join(options.bin, "publish"), "--amqp-url", options.amqp_url, "--queue", queue,
-                        "--count", str(hellos)], check=True, stdout=subprocess.DEVNULL)
+        publish(queue)
+        launched = time.monotonic()
+        service = Service([os.path.join(options.bin, "consumer"), "--amqp-url", options.amqp_url, "--redis-url", redis_url,
+                           "--amqp-queue", queue, "--amqp-prefetch", str(prefetch),
+                           "--redis-received-key", f"{queue}:received", "--redis-sent-key", sent_key,
+                           "--amqp-reply-queue", f"{queue}-sent", "--amqp-reply-exchange", f"{queue}-x",
+                           "--consumer-metrics-port", "0"])
+        # The clock starts at the first counted hello, as `ceiling`'s starts at its first
+        # delivery: both rates are the draining rate, without connecting and declaring.
+        while counters.get(f"{queue}:received") == 0 and time.monotonic() - launched < 60:
+            time.sleep(0.002)
         started = time.monotonic()
-        consumer = Service([os.path.join(options.bin, "consumer"), "--amqp-url", options.amqp_url, "--redis-url", redis_url,
-                            "--amqp-queue", queue, "--redis-received-key", f"{queue}:received", "--redis-sent-key", sent_key,
-                            "--amqp-reply-queue", f"{queue}-sent", "--amqp-reply-exchange", f"{queue}-x",
-                            "--consumer-metrics-port", "0"])
-        while redis(options.redis_port, "GET", sent_key) < hellos and time.monotonic() - started < 300:
-            consumer_rss = max(consumer_rss, rss_kib(consumer.pid))
-            time.sleep(0.05)
-        consumer_rates.append(hellos / (time.monotonic() - started))
-        consumer.stop()
+        peak = 0
+        while counters.get(sent_key) < hellos and time.monotonic() - started < 300:
+            peak = max(peak, rss_kib(service.pid))
+            time.sleep(0.005)
+        rate = hellos / (time.monotonic() - started)
+        service.stop()
+        delete_queues(options.amqp_url, [queue, f"{queue}-sent"])
+        return rate, peak
+
+    drains = {}  # (prefetch, what) -> rates
+    consumer_rss = 0
+    for _ in range(rounds):
+        for prefetch in PREFETCHES:
+            drains.setdefault((prefetch, "bare"), []).append(ceiling(prefetch))
+            drains.setdefault((prefetch, "reply"), []).append(ceiling(prefetch, "--consumer-reply"))
+            rate, peak = consumer(prefetch)
+            drains.setdefault((prefetch, "consumer"), []).append(rate)
+            consumer_rss = max(consumer_rss, peak)
 
     nginx = [r[0] for r in rows["nginx /ping, 64 connections"]]
     lines = [
@@ -217,12 +268,21 @@ def main():
         f"| `api` peak RSS under load (256 connections) | {peak_rss / 1024:.1f} MB |",
         f"| `api` start-up, exec to first `/ping` answer | {summary(startups, '{:.1f}')} ms |",
         f"| exactness: POST /receive answered 2xx vs counted in Redis | {answered} answered, {counted} counted |",
-        f"| `consumer`, {hellos} hellos: counted, replied, confirmed, acknowledged | {summary(consumer_rates)} msg/s |",
-        f"| broker ceiling, same work without Redis (`ceiling`) | {summary(ceiling_rates)} msg/s |",
-        f"| `consumer` ÷ ceiling | {statistics.median(consumer_rates) / statistics.median(ceiling_rates):.2f} |",
         f"| `consumer` peak RSS while draining | {consumer_rss / 1024:.1f} MB |",
         "",
+        f"Draining a backlog of {hellos} hellos, msg/s. `consumer`: counted once, replied, confirmed, counted, "
+        "acknowledged. `ceiling`: the broker's own rate for consume → confirmed reply → ack with nothing else, "
+        "with a bare reply and with the consumer's full reply.",
+        "",
+        "| prefetch | `consumer` | `ceiling`, bare reply | `ceiling`, consumer's reply | `consumer` ÷ bare | `consumer` ÷ same reply |",
+        "|---|---|---|---|---|---|",
     ]
+    for prefetch in PREFETCHES:
+        ran, bare, reply = (drains[(prefetch, what)] for what in ("consumer", "bare", "reply"))
+        lines.append(f"| {prefetch} | {summary(ran)} | {summary(bare)} | {summary(reply)} | "
+                     f"{statistics.median(ran) / statistics.median(bare):.2f} | "
+                     f"{statistics.median(ran) / statistics.median(reply):.2f} |")
+    lines.append("")
     text = "\n".join(lines)
     print(text)
     with open(options.output, "w") as f:

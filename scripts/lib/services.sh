@@ -131,7 +131,10 @@ start_rabbitmq() {
     as_root chmod a+x "$(dirname "$dir")"
   fi
   # From inside $dir, so that a crash dump lands there and not in the caller's folder.
-  (cd "$dir" && exec env $(rabbitmq_env "$dir" "$port") rabbitmq-server > "$dir/server.out" 2>&1) &
+  # Idle Erlang schedulers spin before sleeping; on a small machine that spinning takes the
+  # CPU the services and clients next to the broker need, so it is turned off.
+  (cd "$dir" && export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none" &&
+    exec env $(rabbitmq_env "$dir" "$port") rabbitmq-server > "$dir/server.out" 2>&1) &
   RABBITMQ_PID=$!
   wait_for_port "$port" 60 "rabbitmq-server (see $dir/server.out)" "$RABBITMQ_PID"
   rabbitmqctl_for "$dir" "$port" await_startup >/dev/null 2>&1 || true
