@@ -34,17 +34,23 @@ public struct HTTPRequest: Sendable, Equatable {
 
     /// The path of the target without its query, for routing. For the absolute form
     /// (`http://host/path?q`) the path part.
+    ///
+    /// Works on the UTF-8 view: the decoder admits only visible ASCII in a target, so every
+    /// byte is a character, and byte scanning spares the request path grapheme breaking.
     public var path: Substring {
-        var target = Substring(self.target)
-        if !target.hasPrefix("/"), let colon = target.firstIndex(of: ":") {
+        let bytes = target.utf8
+        var start = bytes.startIndex
+        if bytes.first != UInt8(ascii: "/"), let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
             // absolute-form: skip "scheme://authority".
-            let afterScheme = target[target.index(after: colon)...].drop { $0 == "/" }
-            target = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
+            var afterScheme = bytes.index(after: colon)
+            while afterScheme < bytes.endIndex, bytes[afterScheme] == UInt8(ascii: "/") {
+                afterScheme = bytes.index(after: afterScheme)
+            }
+            guard let slash = bytes[afterScheme...].firstIndex(of: UInt8(ascii: "/")) else { return "/" }
+            start = slash
         }
-        if let query = target.firstIndex(where: { $0 == "?" || $0 == "#" }) {
-            return target[..<query]
-        }
-        return target
+        let end = bytes[start...].firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.endIndex
+        return target[start..<end]
     }
 
     /// The value of the first field named `name` (case-insensitive).

@@ -22,7 +22,10 @@ final class Connection: EventHandler {
     private var sequencer = ResponseSequencer()
     private var output: [UInt8] = []
     private var outputOffset = 0
+    /// What the connection watches for. Edge-triggered: each read drains the socket (up to
+    /// a short read or `wouldBlock`), or asks to be told again (see `readAvailable`).
     private var interest: IOEvents = .readable
+    static let initialInterest: IOEvents = [.readable, .edgeTriggered]
     /// Set once no more requests will be read: after an error, `Connection: close`, the
     /// client's end of stream or a shutdown.
     private var readingDone = false
@@ -55,6 +58,15 @@ final class Connection: EventHandler {
     private func readAvailable() {
         let buffer = server.readBuffer
         // A few reads per wake-up at most, so one busy client cannot starve the others.
+        var drained = false
+        defer {
+            // Stopped while data may remain: with edge triggering no new report would come
+            // for it, so re-arm, which reports the socket again on the next wait if it is
+            // still readable.
+            if !drained, !readingDone, interest.contains(.readable), !socket.isClosed {
+                try? server.loop.modify(fd: socket.descriptor, interest: interest.union(.edgeTriggered))
+            }
+        }
         for _ in 0..<4 {
             let result: IOResult<Int>
             do {
@@ -63,7 +75,10 @@ final class Connection: EventHandler {
                 close()
                 return
             }
-            guard case .processed(let count) = result else { break }
+            guard case .processed(let count) = result else {
+                drained = true
+                break
+            }
             if count == 0 {
                 // The client has finished sending; answer what it asked, then close.
                 stopReading()
@@ -73,7 +88,11 @@ final class Connection: EventHandler {
             lastActivity = server.loop.now
             decoder.append(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
             decodeRequests()
-            if readingDone || count < buffer.count { break }
+            if count < buffer.count {
+                drained = true
+                break
+            }
+            if readingDone { break }
         }
         if decoder.hasPartialRequest {
             if headStartedAt == nil { headStartedAt = server.loop.now }
@@ -190,7 +209,7 @@ final class Connection: EventHandler {
     private func setInterest(_ events: IOEvents) {
         guard events != interest, !socket.isClosed else { return }
         interest = events
-        try? server.loop.modify(fd: socket.descriptor, interest: events)
+        try? server.loop.modify(fd: socket.descriptor, interest: events.union(.edgeTriggered))
     }
 
     // MARK: Timeouts and closing

@@ -83,7 +83,7 @@ final class LoopServer: EventHandler {
             do {
                 try socket.setNoDelay()
                 let connection = Connection(socket: socket, server: self)
-                try loop.register(fd: socket.descriptor, interest: .readable, handler: connection)
+                try loop.register(fd: socket.descriptor, interest: Connection.initialInterest, handler: connection)
                 connections[socket.descriptor] = connection
             } catch {
                 logger.debug("could not set up connection", metadata: ["error": "\(error)"])

@@ -12,6 +12,10 @@ public struct IOEvents: OptionSet, Sendable {
     public static let writable = IOEvents(rawValue: CLinux_EPOLLOUT)
     /// The descriptor failed or the peer hung up; always reported, never asked for.
     public static let failed = IOEvents(rawValue: CLinux_EPOLLERR | CLinux_EPOLLHUP)
+    /// Report a descriptor when it becomes ready, not on every wait for as long as it stays
+    /// ready; the handler must then read until a short read or `wouldBlock`. Spares the
+    /// kernel a readiness check of every recently reported descriptor on each wait.
+    public static let edgeTriggered = IOEvents(rawValue: CLinux_EPOLLET)
 }
 
 /// The readiness poller of one event loop: epoll on Linux. Another platform would add its own

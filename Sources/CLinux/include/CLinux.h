@@ -24,6 +24,7 @@ static const uint32_t CLinux_EPOLLOUT = EPOLLOUT;
 static const uint32_t CLinux_EPOLLERR = EPOLLERR;
 static const uint32_t CLinux_EPOLLHUP = EPOLLHUP;
 static const uint32_t CLinux_EPOLLRDHUP = EPOLLRDHUP;
+static const uint32_t CLinux_EPOLLET = EPOLLET;
 static const int CLinux_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
 static const int CLinux_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
 static const int CLinux_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
