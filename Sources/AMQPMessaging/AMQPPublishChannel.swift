@@ -1,8 +1,9 @@
 import AMQP
 import Messaging
 
-/// A `PublishChannel` on a connection of its own, channel 1 in confirm mode. Every publish
-/// is mandatory, so unroutable messages come back as returns.
+/// A `PublishChannel` on a connection of its own, channel 1 in confirm mode (unless asked
+/// otherwise, for measuring what confirms cost). Every publish is mandatory, so unroutable
+/// messages come back as returns.
 ///
 /// Thread-confined.
 public final class AMQPPublishChannel: PublishChannel {
@@ -22,12 +23,13 @@ public final class AMQPPublishChannel: PublishChannel {
     /// wherever the news is read — also in the middle of waiting for confirms.
     public var onBlockedChange: ((String?) -> Void)?
 
-    /// Connects and enables confirms.
-    public init(endpoint: AMQPEndpoint) throws(MessagingError) {
+    /// Connects and enables confirms. Without `confirms` the broker says nothing about
+    /// publishes, and `nextConfirmEvent` only ever services the connection.
+    public init(endpoint: AMQPEndpoint, confirms: Bool = true) throws(MessagingError) {
         do {
             connection = try endpoint.connect(nameSuffix: " (publisher)")
             try connection.openChannel(Self.channel)
-            try connection.enableConfirms(channel: Self.channel)
+            if confirms { try connection.enableConfirms(channel: Self.channel) }
         } catch {
             throw MessagingError(error)
         }

@@ -8,6 +8,8 @@ import Settings
 /// `ceiling`: the broker's own ceiling for the consumer's work without Redis — consume,
 /// publish a confirmed reply, acknowledge — measured by `scripts/bench` in the same run as
 /// the consumer, so the consumer's rate can be read as a fraction of what the broker allows.
+/// It runs the consumer's loop (batches overlapping, each acknowledged once confirmed) with a
+/// bare reply, or with the consumer's full reply, or unconfirmed to show what confirms cost.
 @main
 struct Ceiling: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +31,9 @@ struct Ceiling: ParsableCommand {
     @Flag(help: "Publish the consumer's own reply (text body, content type, type header, app_id, timestamp, correlation_id) instead of a bare one.")
     var consumerReply = false
 
+    @Flag(help: "Publish without publisher confirms and acknowledge at once: what confirms cost, not what the consumer may do.")
+    var unconfirmed = false
+
     func run() throws {
         let url = try AMQPURL(parsing: amqpURL)
         let endpoint = AMQPEndpoint(url: url, heartbeatSeconds: 30, connectionName: "biggoal-ceiling")
@@ -36,7 +41,7 @@ struct Ceiling: ParsableCommand {
         let topology = AMQPDeliverySource.Topology(queue: queue, prefetch: prefetch, declare: false,
                                                    replyExchange: "", replyRoutingKey: "", replyQueue: replies)
         let source = try AMQPDeliverySource(endpoint: endpoint, topology: topology)
-        let channel = try AMQPPublishChannel(endpoint: endpoint)
+        let channel = try AMQPPublishChannel(endpoint: endpoint, confirms: !unconfirmed)
         try channel.declareQueue(replies)
         let producer = Producer(channel: channel)
         let policy = ReplyPolicy(serviceName: "biggoal-ceiling", body: AMQPSettings().replyBody, destination: .queue(replies))
@@ -71,9 +76,15 @@ struct Ceiling: ParsableCommand {
                         : Message(body: Array("reply".utf8), messageID: id, type: "hello", persistent: true)
                     return (message: message, destination: Destination.queue(replies))
                 }
-                inFlight.append((last.tag, deliveries.count, try producer.send(replies)))
-                inHand += deliveries.count
                 progressed = true
+                if unconfirmed {
+                    for (message, destination) in replies { try channel.publish(message, to: destination) }
+                    try source.ack(last.tag, multiple: true)
+                    settled += deliveries.count
+                } else {
+                    inFlight.append((last.tag, deliveries.count, try producer.send(replies)))
+                    inHand += deliveries.count
+                }
             }
             if !progressed { source.waitForInput(alsoFrom: channel, timeoutMilliseconds: 1000) }
         }

@@ -240,6 +240,7 @@ def main():
         for prefetch in PREFETCHES:
             drains.setdefault((prefetch, "bare"), []).append(ceiling(prefetch))
             drains.setdefault((prefetch, "reply"), []).append(ceiling(prefetch, "--consumer-reply"))
+            drains.setdefault((prefetch, "unconfirmed"), []).append(ceiling(prefetch, "--unconfirmed"))
             rate, peak = consumer(prefetch)
             drains.setdefault((prefetch, "consumer"), []).append(rate)
             consumer_rss = max(consumer_rss, peak)
@@ -272,14 +273,16 @@ def main():
         "",
         f"Draining a backlog of {hellos} hellos, msg/s. `consumer`: counted once, replied, confirmed, counted, "
         "acknowledged. `ceiling`: the broker's own rate for consume → confirmed reply → ack with nothing else, "
-        "with a bare reply and with the consumer's full reply.",
+        "with a bare reply and with the consumer's full reply; and, for scale, a bare reply without publisher "
+        "confirms (which the consumer cannot do without losing replies).",
         "",
-        "| prefetch | `consumer` | `ceiling`, bare reply | `ceiling`, consumer's reply | `consumer` ÷ bare | `consumer` ÷ same reply |",
-        "|---|---|---|---|---|---|",
+        "| prefetch | `consumer` | `ceiling`, bare reply | `ceiling`, consumer's reply | `ceiling`, unconfirmed | "
+        "`consumer` ÷ bare | `consumer` ÷ same reply |",
+        "|---|---|---|---|---|---|---|",
     ]
     for prefetch in PREFETCHES:
-        ran, bare, reply = (drains[(prefetch, what)] for what in ("consumer", "bare", "reply"))
-        lines.append(f"| {prefetch} | {summary(ran)} | {summary(bare)} | {summary(reply)} | "
+        ran, bare, reply, unconfirmed = (drains[(prefetch, what)] for what in ("consumer", "bare", "reply", "unconfirmed"))
+        lines.append(f"| {prefetch} | {summary(ran)} | {summary(bare)} | {summary(reply)} | {summary(unconfirmed)} | "
                      f"{statistics.median(ran) / statistics.median(bare):.2f} | "
                      f"{statistics.median(ran) / statistics.median(reply):.2f} |")
     lines.append("")
