@@ -54,6 +54,20 @@ struct APIBadInputTests {
         try redis.delete(api.receivedKey)
     }
 
+    /// A body of many read buffers arrives at once: one wake-up reads only a few buffers, and
+    /// with edge-triggered readiness the rest must still be read without a new event.
+    @Test func aBodyLongerThanOneWakeUpsReadsIsReadThrough() throws {
+        let redis = try TestServices.redis()
+        let api = try APIProcess(arguments: ["--http-event-loops", "1"])
+        let client = try api.connect()
+        let body = String(repeating: "x", count: 900 * 1024)
+        try client.send("POST /receive HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            + "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readResponse().body == #"{"count":1}"#)
+        #expect(try client.readResponse().body == "pong")
+        try redis.delete(api.receivedKey)
+    }
+
     @Test func headerTimeoutAnswers408() throws {
         _ = try TestServices.redis()
         let api = try APIProcess(arguments: ["--http-header-timeout-ms", "300"])
