@@ -38,13 +38,17 @@ struct Ceiling: ParsableCommand {
         let url = try AMQPURL(parsing: amqpURL)
         let endpoint = AMQPEndpoint(url: url, heartbeatSeconds: 30, connectionName: "biggoal-ceiling")
         let replies = queue + "-ceiling-replies"
-        let topology = AMQPDeliverySource.Topology(queue: queue, prefetch: prefetch, declare: false,
-                                                   replyExchange: "", replyRoutingKey: "", replyQueue: replies)
+        // The consumer's reply travels as the consumer's does, through a direct exchange
+        // bound to the reply queue; the bare reply goes straight to the queue.
+        let exchange = consumerReply ? queue + "-ceiling-x" : ""
+        let destination = consumerReply ? Destination(exchange: exchange, routingKey: "reply") : .queue(replies)
+        let topology = AMQPDeliverySource.Topology(queue: queue, prefetch: prefetch, declare: consumerReply,
+                                                   replyExchange: exchange, replyRoutingKey: "reply", replyQueue: replies)
         let source = try AMQPDeliverySource(endpoint: endpoint, topology: topology)
         let channel = try AMQPPublishChannel(endpoint: endpoint, confirms: !unconfirmed)
         try channel.declareQueue(replies)
         let producer = Producer(channel: channel)
-        let policy = ReplyPolicy(serviceName: "biggoal-ceiling", body: AMQPSettings().replyBody, destination: .queue(replies))
+        let policy = ReplyPolicy(serviceName: "biggoal-ceiling", body: AMQPSettings().replyBody, destination: destination)
         defer {
             source.close()
             channel.close()
@@ -74,7 +78,7 @@ struct Ceiling: ParsableCommand {
                     let message = consumerReply
                         ? policy.reply(to: delivery.message, messageID: id ?? "reply", now: now).message
                         : Message(body: Array("reply".utf8), messageID: id, type: "hello", persistent: true)
-                    return (message: message, destination: Destination.queue(replies))
+                    return (message: message, destination: destination)
                 }
                 progressed = true
                 if unconfirmed {

@@ -28,12 +28,15 @@ PREFETCHES = (100, 1000)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def delete_queues(url, names):
-    """Drops a run's queues, so that every run meets a broker in the same state."""
+def delete_queues(url, names, exchanges=()):
+    """Drops a run's queues (and exchanges), so that every run meets a broker in the same
+    state."""
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
     for name in names:
         channel.queue_delete(name)
+    for name in exchanges:
+        channel.exchange_delete(name)
     connection.close()
 
 
@@ -207,7 +210,7 @@ def main():
         out = subprocess.run([os.path.join(options.bin, "ceiling"), "--amqp-url", options.amqp_url, "--queue", queue,
                               "--count", str(hellos), "--prefetch", str(prefetch), *flags],
                              check=True, capture_output=True, text=True).stdout
-        delete_queues(options.amqp_url, [queue, f"{queue}-ceiling-replies"])
+        delete_queues(options.amqp_url, [queue, f"{queue}-ceiling-replies"], [f"{queue}-ceiling-x"])
         return float(re.search(r"\((\d+) msg/s\)", out).group(1))
 
     def consumer(prefetch):
@@ -231,7 +234,7 @@ def main():
             time.sleep(0.005)
         rate = hellos / (time.monotonic() - started)
         service.stop()
-        delete_queues(options.amqp_url, [queue, f"{queue}-sent"])
+        delete_queues(options.amqp_url, [queue, f"{queue}-sent"], [f"{queue}-x"])
         return rate, peak
 
     drains = {}  # (prefetch, what) -> rates
@@ -273,7 +276,8 @@ def main():
         "",
         f"Draining a backlog of {hellos} hellos, msg/s. `consumer`: counted once, replied, confirmed, counted, "
         "acknowledged. `ceiling`: the broker's own rate for consume → confirmed reply → ack with nothing else, "
-        "with a bare reply and with the consumer's full reply; and, for scale, a bare reply without publisher "
+        "with a bare reply straight to a queue and with the consumer's full reply through a direct exchange, as "
+        "the consumer sends it; and, for scale, a bare reply without publisher "
         "confirms (which the consumer cannot do without losing replies).",
         "",
         "| prefetch | `consumer` | `ceiling`, bare reply | `ceiling`, consumer's reply | `ceiling`, unconfirmed | "
