@@ -25,8 +25,8 @@ public final class Consumer: Sendable {
         self.logger = logger
     }
 
-    /// Asks `run()` to finish the batch in hand, close cleanly and return. Safe from any
-    /// thread.
+    /// Asks `run()` to take no more deliveries, settle the batches whose replies are already
+    /// out (for up to 5 s), close cleanly and return. Safe from any thread.
     public func requestStop() {
         stopRequested.store(true, ordering: .relaxed)
     }
