@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C modules: module maps and shims only, plus the one C file that needs _GNU_SOURCE.
@@ -45,7 +46,7 @@ let package = Package(
         // Domain.
         .target(name: "HTTP1"),
         .target(name: "Counters"),
-        .target(name: "Messaging"),
+        .target(name: "Messaging", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Producer", dependencies: ["Messaging"]),
 
         // Adapters.

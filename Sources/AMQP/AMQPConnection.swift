@@ -35,7 +35,10 @@ public final class AMQPConnection {
     }
 
     let state: amqp_connection_state_t
+    private let options: Options
     private var isOpen = false
+    /// Events read while a message's frames were expected, handed out first.
+    private var pendingEvents: [AMQPEvent] = []
 
     /// Connects, logs in and negotiates the heartbeat. Asks for consumer-cancel
     /// notifications, `connection.blocked`, publisher confirms and an explicit close on
@@ -45,6 +48,7 @@ public final class AMQPConnection {
             throw AMQPError(kind: .library, message: "out of memory", operation: "amqp_new_connection")
         }
         self.state = state
+        self.options = options
         guard let socket = amqp_tcp_socket_new(state) else {
             throw AMQPError(kind: .library, message: "could not create a socket", operation: "connect")
         }
@@ -174,6 +178,13 @@ public final class AMQPConnection {
         body: [UInt8],
         channel: UInt16
     ) throws(AMQPError) {
+        let tooLong = properties.unencodableProperty
+            ?? (exchange.utf8.count > AMQPProperties.maxShortStringBytes ? "exchange" : nil)
+            ?? (routingKey.utf8.count > AMQPProperties.maxShortStringBytes ? "routing key" : nil)
+        if let tooLong {
+            throw AMQPError(kind: .unencodable, message: "\(tooLong) is longer than \(AMQPProperties.maxShortStringBytes) bytes",
+                            operation: "basic.publish")
+        }
         let status = withArena { arena in
             var cProperties = properties.cProperties(in: arena)
             return body.withUnsafeBytes { raw in
@@ -198,41 +209,81 @@ public final class AMQPConnection {
     /// Waits up to `timeoutMilliseconds` (0: only what has already arrived) for the next
     /// thing the broker says. Deliveries, confirms, returns, cancellations and flow control
     /// come back as events; a channel or connection close is answered and thrown.
-    public func nextEvent(timeoutMilliseconds: Int) throws(AMQPError) -> AMQPEvent? {
+    ///
+    /// A delivery's body is kept only when it is at most `keepingBodiesUpTo` bytes; a longer
+    /// one is read frame by frame and let go of, so a consumer that needs properties only
+    /// holds one frame of it at a time whatever a publisher sends (`bodySize` says how long
+    /// it was).
+    public func nextEvent(timeoutMilliseconds: Int, keepingBodiesUpTo bodyLimit: Int = .max) throws(AMQPError) -> AMQPEvent? {
+        if !pendingEvents.isEmpty { return pendingEvents.removeFirst() }
         amqp_maybe_release_buffers(state)
-        var envelope = amqp_envelope_t()
+        var frame = amqp_frame_t()
         var timeout = timeval(milliseconds: timeoutMilliseconds)
-        let reply = amqp_consume_message(state, &envelope, &timeout, 0)
-        switch reply.reply_type {
-        case AMQP_RESPONSE_NORMAL:
-            defer { amqp_destroy_envelope(&envelope) }
-            return .delivery(AMQPDelivery(
-                channel: envelope.channel,
-                deliveryTag: envelope.delivery_tag,
-                redelivered: envelope.redelivered != 0,
-                exchange: envelope.exchange.string,
-                routingKey: envelope.routing_key.string,
-                properties: AMQPProperties(envelope.message.properties),
-                body: envelope.message.body.array
-            ))
-        case AMQP_RESPONSE_LIBRARY_EXCEPTION where reply.library_error == AMQP_STATUS_TIMEOUT.rawValue:
-            return nil
-        case AMQP_RESPONSE_LIBRARY_EXCEPTION where reply.library_error == AMQP_STATUS_UNEXPECTED_STATE.rawValue:
-            // The next frame is not a delivery: read it and say what it was.
-            return try readNonDeliveryFrame()
-        default:
-            try check(reply, "waiting for deliveries")
-            return nil
+        let status = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
+        if status == AMQP_STATUS_TIMEOUT.rawValue { return nil }
+        try check(status: status, "waiting for the broker")
+        guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { return nil }
+        if frame.payload.method.id == AMQP_BASIC_DELIVER_METHOD {
+            return .delivery(try readDelivery(frame, bodyLimit: bodyLimit))
+        }
+        return try event(forMethodFrame: frame)
+    }
+
+    /// Reads the header and body frames that follow a `basic.deliver`, copying out the
+    /// properties, and the body only while it is within `bodyLimit`.
+    private func readDelivery(_ frame: amqp_frame_t, bodyLimit: Int) throws(AMQPError) -> AMQPDelivery {
+        let channel = frame.channel
+        let deliver = frame.payload.method.decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
+        var delivery = AMQPDelivery(channel: channel, deliveryTag: deliver.delivery_tag, redelivered: deliver.redelivered != 0,
+                                    exchange: deliver.exchange.string, routingKey: deliver.routing_key.string,
+                                    properties: AMQPProperties(), body: [])
+        let header = try nextContentFrame(on: channel)
+        guard header.frame_type == UInt8(AMQP_FRAME_HEADER) else {
+            throw AMQPError(kind: .library, message: "a delivery without a content header", operation: "reading a delivery")
+        }
+        let decoded = header.payload.properties.decoded.assumingMemoryBound(to: amqp_basic_properties_t.self)
+        delivery.properties = AMQPProperties(decoded.pointee)
+        let size = header.payload.properties.body_size
+        delivery.bodySize = size
+        let keep = size <= UInt64(max(bodyLimit, 0))
+        if keep { delivery.body.reserveCapacity(Int(size)) }
+        var read: UInt64 = 0
+        while read < size {
+            // What was read so far is copied out: let librabbitmq reuse that memory.
+            amqp_maybe_release_buffers_on_channel(state, channel)
+            let body = try nextContentFrame(on: channel)
+            guard body.frame_type == UInt8(AMQP_FRAME_BODY) else {
+                throw AMQPError(kind: .library, message: "a content header where a body frame belongs", operation: "reading a delivery")
+            }
+            let fragment = body.payload.body_fragment
+            read += UInt64(fragment.len)
+            if keep, fragment.len > 0, let bytes = fragment.bytes {
+                delivery.body.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: fragment.len))
+            }
+        }
+        return delivery
+    }
+
+    /// The next frame of a message on `channel`. The broker writes a message's frames
+    /// together, so what comes in between can only be a method on another channel (a
+    /// confirm, say): it is kept for the following `nextEvent` calls.
+    private func nextContentFrame(on channel: UInt16) throws(AMQPError) -> amqp_frame_t {
+        while true {
+            var frame = amqp_frame_t()
+            var timeout = timeval(milliseconds: options.timeoutMilliseconds)
+            try check(status: amqp_simple_wait_frame_noblock(state, &frame, &timeout), "reading a message")
+            guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { return frame }
+            if frame.channel == channel || [AMQP_BASIC_DELIVER_METHOD, AMQP_BASIC_RETURN_METHOD].contains(frame.payload.method.id) {
+                // A close is answered and thrown here; anything else cannot be in a message.
+                _ = try event(forMethodFrame: frame)
+                throw AMQPError(kind: .library, message: "a method frame inside a message", operation: "reading a message")
+            }
+            if let event = try event(forMethodFrame: frame) { pendingEvents.append(event) }
         }
     }
 
-    private func readNonDeliveryFrame() throws(AMQPError) -> AMQPEvent? {
-        var frame = amqp_frame_t()
-        var timeout = timeval(milliseconds: 1000)
-        let status = amqp_simple_wait_frame_noblock(state, &frame, &timeout)
-        if status == AMQP_STATUS_TIMEOUT.rawValue { return nil }
-        try check(status: status, "reading a frame")
-        guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { return nil }
+    /// What a method frame other than `basic.deliver` says.
+    private func event(forMethodFrame frame: amqp_frame_t) throws(AMQPError) -> AMQPEvent? {
         let method = frame.payload.method
         let channel = frame.channel
         switch method.id {

@@ -9,6 +9,9 @@ public struct AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
         case library
         /// No answer within the deadline.
         case timeout
+        /// A message that AMQP cannot carry (a short string past 255 bytes); nothing was
+        /// sent and the connection is as it was.
+        case unencodable
     }
 
     public let kind: Kind

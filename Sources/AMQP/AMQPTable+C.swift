@@ -94,10 +94,10 @@ extension AMQPProperties {
         if has(AMQP_BASIC_HEADERS_FLAG) { headers = AMQPTable(properties.headers) }
         if has(AMQP_BASIC_DELIVERY_MODE_FLAG) { deliveryMode = properties.delivery_mode }
         if has(AMQP_BASIC_PRIORITY_FLAG) { priority = properties.priority }
-        if has(AMQP_BASIC_CORRELATION_ID_FLAG) { correlationID = properties.correlation_id.string }
+        if has(AMQP_BASIC_CORRELATION_ID_FLAG) { correlationIDBytes = properties.correlation_id.array }
         if has(AMQP_BASIC_REPLY_TO_FLAG) { replyTo = properties.reply_to.string }
         if has(AMQP_BASIC_EXPIRATION_FLAG) { expiration = properties.expiration.string }
-        if has(AMQP_BASIC_MESSAGE_ID_FLAG) { messageID = properties.message_id.string }
+        if has(AMQP_BASIC_MESSAGE_ID_FLAG) { messageIDBytes = properties.message_id.array }
         if has(AMQP_BASIC_TIMESTAMP_FLAG) { timestamp = properties.timestamp }
         if has(AMQP_BASIC_TYPE_FLAG) { type = properties.type.string }
         if has(AMQP_BASIC_USER_ID_FLAG) { userID = properties.user_id.string }
@@ -113,10 +113,10 @@ extension AMQPProperties {
         if let headers { properties.headers = headers.cTable(in: arena); set(AMQP_BASIC_HEADERS_FLAG) }
         if let deliveryMode { properties.delivery_mode = deliveryMode; set(AMQP_BASIC_DELIVERY_MODE_FLAG) }
         if let priority { properties.priority = priority; set(AMQP_BASIC_PRIORITY_FLAG) }
-        if let correlationID { properties.correlation_id = arena.bytes(correlationID); set(AMQP_BASIC_CORRELATION_ID_FLAG) }
+        if let correlationIDBytes { properties.correlation_id = arena.bytes(correlationIDBytes); set(AMQP_BASIC_CORRELATION_ID_FLAG) }
         if let replyTo { properties.reply_to = arena.bytes(replyTo); set(AMQP_BASIC_REPLY_TO_FLAG) }
         if let expiration { properties.expiration = arena.bytes(expiration); set(AMQP_BASIC_EXPIRATION_FLAG) }
-        if let messageID { properties.message_id = arena.bytes(messageID); set(AMQP_BASIC_MESSAGE_ID_FLAG) }
+        if let messageIDBytes { properties.message_id = arena.bytes(messageIDBytes); set(AMQP_BASIC_MESSAGE_ID_FLAG) }
         if let timestamp { properties.timestamp = timestamp; set(AMQP_BASIC_TIMESTAMP_FLAG) }
         if let type { properties.type = arena.bytes(type); set(AMQP_BASIC_TYPE_FLAG) }
         if let userID { properties.user_id = arena.bytes(userID); set(AMQP_BASIC_USER_ID_FLAG) }

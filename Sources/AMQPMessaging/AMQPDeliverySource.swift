@@ -15,14 +15,18 @@ public final class AMQPDeliverySource {
         public var replyExchange: String
         public var replyRoutingKey: String
         public var replyQueue: String
+        /// Declared with the rest when not nil.
+        public var deadLetterQueue: String?
 
-        public init(queue: String, prefetch: Int, declare: Bool, replyExchange: String, replyRoutingKey: String, replyQueue: String) {
+        public init(queue: String, prefetch: Int, declare: Bool, replyExchange: String, replyRoutingKey: String, replyQueue: String,
+                    deadLetterQueue: String? = nil) {
             self.queue = queue
             self.prefetch = prefetch
             self.declare = declare
             self.replyExchange = replyExchange
             self.replyRoutingKey = replyRoutingKey
             self.replyQueue = replyQueue
+            self.deadLetterQueue = deadLetterQueue
         }
     }
 
@@ -47,6 +51,9 @@ public final class AMQPDeliverySource {
                 try connection.declareQueue(topology.replyQueue, durable: true, channel: Self.channel)
                 try connection.bindQueue(topology.replyQueue, exchange: topology.replyExchange,
                                          routingKey: topology.replyRoutingKey, channel: Self.channel)
+                if let deadLetterQueue = topology.deadLetterQueue {
+                    try connection.declareQueue(deadLetterQueue, durable: true, channel: Self.channel)
+                }
             }
             try connection.setPrefetch(topology.prefetch, channel: Self.channel)
             consumerTag = try connection.consume(topology.queue, channel: Self.channel)
@@ -57,16 +64,23 @@ public final class AMQPDeliverySource {
 
     /// Waits up to `waitMilliseconds` for a first delivery, then takes whatever else has
     /// already arrived, up to `limit`. Returns the deliveries and any signal seen.
-    public func nextDeliveries(limit: Int, waitMilliseconds: Int) throws(MessagingError) -> (deliveries: [Delivery], signal: Signal?) {
+    ///
+    /// Bodies longer than `keepingBodiesUpTo` bytes are read and let go of frame by frame
+    /// (the delivery's `bodySize` still says how long they were); the default keeps none,
+    /// since the consumer decides on properties and headers alone.
+    public func nextDeliveries(limit: Int, waitMilliseconds: Int, keepingBodiesUpTo bodyLimit: Int = 0)
+        throws(MessagingError) -> (deliveries: [Delivery], signal: Signal?)
+    {
         var deliveries: [Delivery] = []
         var wait = waitMilliseconds
         do {
             while deliveries.count < limit {
-                guard let event = try connection.nextEvent(timeoutMilliseconds: wait) else { break }
+                guard let event = try connection.nextEvent(timeoutMilliseconds: wait, keepingBodiesUpTo: bodyLimit) else { break }
                 switch event {
                 case .delivery(let delivery):
                     deliveries.append(Delivery(tag: delivery.deliveryTag, redelivered: delivery.redelivered,
-                                               message: Message(properties: delivery.properties, body: delivery.body)))
+                                               message: Message(properties: delivery.properties, body: delivery.body),
+                                               bodySize: delivery.bodySize))
                     wait = 0
                 case .consumerCancelled:
                     consumerTag = nil

@@ -9,6 +9,7 @@ import Messaging
 public final class AMQPPublishChannel: PublishChannel {
     private static let channel: UInt16 = 1
     let connection: AMQPConnection
+    private let confirms: Bool
 
     /// Why the broker stopped reading from this connection (`connection.blocked`, sent on a
     /// memory or disk alarm), or nil. A publish while blocked would sit in the socket until
@@ -26,6 +27,7 @@ public final class AMQPPublishChannel: PublishChannel {
     /// Connects and enables confirms. Without `confirms` the broker says nothing about
     /// publishes, and `nextConfirmEvent` only ever services the connection.
     public init(endpoint: AMQPEndpoint, confirms: Bool = true) throws(MessagingError) {
+        self.confirms = confirms
         do {
             connection = try endpoint.connect(nameSuffix: " (publisher)")
             try connection.openChannel(Self.channel)
@@ -44,6 +46,15 @@ public final class AMQPPublishChannel: PublishChannel {
         }
     }
 
+    public func reopen() throws(MessagingError) {
+        do {
+            try connection.openChannel(Self.channel)
+            if confirms { try connection.enableConfirms(channel: Self.channel) }
+        } catch {
+            throw MessagingError(error)
+        }
+    }
+
     public func nextConfirmEvent(timeoutMilliseconds: Int) throws(MessagingError) -> ConfirmEvent? {
         let event: AMQPEvent?
         do {
@@ -54,7 +65,7 @@ public final class AMQPPublishChannel: PublishChannel {
         switch event {
         case .ack(_, let tag, let multiple): return .ack(sequence: tag, multiple: multiple)
         case .nack(_, let tag, let multiple): return .nack(sequence: tag, multiple: multiple)
-        case .returned(_, _, _, _, _, let properties): return .returned(messageID: properties.messageID)
+        case .returned(_, _, _, _, _, let properties): return .returned(messageID: properties.messageIDBytes.map(MessageID.init(bytes:)))
         case .blocked(let reason):
             blockedReason = reason.isEmpty ? "blocked by the broker" : reason
             return nil

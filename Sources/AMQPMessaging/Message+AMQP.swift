@@ -7,8 +7,8 @@ extension Message {
         self.init(
             body: body,
             contentType: properties.contentType,
-            messageID: properties.messageID,
-            correlationID: properties.correlationID,
+            messageID: properties.messageIDBytes.map(MessageID.init(bytes:)),
+            correlationID: properties.correlationIDBytes.map(MessageID.init(bytes:)),
             replyTo: properties.replyTo,
             type: properties.type,
             appID: properties.appID,
@@ -20,17 +20,18 @@ extension Message {
 
     /// The AMQP properties that carry this message.
     var amqpProperties: AMQPProperties {
-        AMQPProperties(
+        var properties = AMQPProperties(
             contentType: contentType,
             headers: headers.isEmpty ? nil : AMQPTable(headers.map { ($0.name, $0.value.fieldValue) }),
             deliveryMode: persistent ? 2 : 1,
-            correlationID: correlationID,
             replyTo: replyTo,
-            messageID: messageID,
             timestamp: timestamp,
             type: type,
             appID: appID
         )
+        properties.correlationIDBytes = correlationID?.bytes
+        properties.messageIDBytes = messageID?.bytes
+        return properties
     }
 }
 
@@ -39,6 +40,14 @@ extension HeaderValue {
         switch value {
         case .string(let bytes): self = .string(String(decoding: bytes, as: UTF8.self))
         case .bytes(let bytes): self = .bytes(bytes)
+        case .int8(let number): self = .integer(Int64(number))
+        case .int16(let number): self = .integer(Int64(number))
+        case .int32(let number): self = .integer(Int64(number))
+        case .int64(let number): self = .integer(number)
+        case .uint8(let number): self = .integer(Int64(number))
+        case .uint16(let number): self = .integer(Int64(number))
+        case .uint32(let number): self = .integer(Int64(number))
+        case .timestamp(let seconds): self = .timestamp(seconds)
         default: self = .other
         }
     }
@@ -47,6 +56,8 @@ extension HeaderValue {
         switch self {
         case .string(let text): .text(text)
         case .bytes(let bytes): .bytes(bytes)
+        case .integer(let number): .int64(number)
+        case .timestamp(let seconds): .timestamp(seconds)
         case .other: .void
         }
     }
@@ -54,6 +65,11 @@ extension HeaderValue {
 
 extension MessagingError {
     init(_ error: AMQPError) {
-        self.init(reason: error.description, isPermanent: error.isPermanent)
+        let code: Code = switch error.kind {
+        case .channelClosed: .channelClosed
+        case .unencodable: .unsendable
+        case .connectionClosed, .library, .timeout: .connection
+        }
+        self.init(code, reason: error.description, isPermanent: error.isPermanent)
     }
 }

@@ -149,6 +149,9 @@ enum Responses {
     static func count(_ result: Result<Int, CounterStoreError>) -> HTTPResponse {
         switch result {
         case .success(let count): .json(.ok, #"{"count":\#(count)}"#)
+        // Bad data in Redis is not an outage: retrying will not help until the key is repaired.
+        case .failure(let error) where error.code == .invalidData:
+            .json(.internalServerError, #"{"error":\#(JSONString.quote(error.reason))}"#)
         case .failure: storeUnavailable
         }
     }

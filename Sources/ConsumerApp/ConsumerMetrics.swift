@@ -12,10 +12,15 @@ struct ConsumerMetrics {
         case duplicate
         /// Handed back to the queue after a fault.
         case failed
+        /// Could not be answered (too large, refused too often, a reply the broker would not
+        /// take): moved to the dead-letter queue, or dropped when there is none.
+        case deadLettered = "dead_lettered"
     }
 
     enum ReplyOutcome: String, CaseIterable {
-        case confirmed, returned, nacked
+        case confirmed, returned, nacked, unsendable
+        /// On a channel the broker closed before confirming it.
+        case lost
     }
 
     private let deliveries: [DeliveryOutcome: Counter]

@@ -9,37 +9,65 @@ import Settings
 /// One connected stretch of the consumer: a delivery source and a producer on the broker,
 /// the counter store, and the loop that handles batches until the connection fails or a
 /// stop is requested. A new session after a reconnect starts with no delivery tags.
+///
+/// No message stops or slows the others. Each delivery of a batch is settled on its own:
+/// a reply the broker refuses, returns or cannot take is retried for that message alone
+/// (after a back-off of its own, while the rest flows), and a hello that cannot be answered
+/// goes to the dead-letter queue with the reason. When the broker closes the publishing
+/// channel because of one reply, the replies it left unconfirmed are sent again one at a
+/// time, so the one it refuses is found and set aside before the rest go on.
 final class ConsumerSession {
+    /// The limits and names a session works with.
+    struct Rules {
+        var prefetch: Int
+        var maxAttempts: Int
+        /// Nil: hellos that cannot be answered are dropped (acknowledged) instead.
+        var deadLetterQueue: String?
+        var maxMessageBytes: Int
+        var queue: String
+    }
+
     private let source: AMQPDeliverySource
     private let publishChannel: AMQPPublishChannel
     private let producer: Producer
     private let counter: BatchCounterStore
     private let policy: ReplyPolicy
-    private let prefetch: Int
+    private let rules: Rules
     private let logger: Logger
+    private let faults: FaultLog
     private let metrics: ConsumerMetrics
     private let health: ConsumerHealth
-    /// Deliveries taken from the broker but not yet started (while Redis is down, or the
-    /// broker blocks publishing).
-    private var held: [Delivery] = []
-    /// Batches whose replies are with the broker, oldest first, waiting for confirms.
-    private var inFlight: [InFlightBatch] = []
-    private var inFlightDeliveries = 0
-    private var redisDown = false
 
-    /// A short pause before handing a failed delivery back, so a persistent fault does not
-    /// become a hot redelivery loop.
-    private static let requeueBackoff = 0.25
+    /// Deliveries taken from the broker but not yet started (while Redis is down, the
+    /// broker blocks publishing, or a refused reply is being isolated).
+    private var held: [Delivery] = []
+    /// Batches whose messages are with the broker, oldest first, waiting for confirms.
+    private var inFlight: [Batch] = []
+    /// Publishes to make again once due: refused or unroutable replies, dead-letter copies.
+    private var retries: [Job] = []
+    /// Publishes left without word by a channel the broker closed, to send one at a time.
+    private var isolation: [Job] = []
+    /// The one isolated publish with the broker, and its ticket.
+    private var isolated: (job: Job, ticket: UInt64)?
+    /// Ids being answered (in a batch, a retry or isolation): a second hello with one of
+    /// them is a duplicate, whatever Redis says yet.
+    private var idsInProgress: Set<MessageID> = []
+    /// Failed attempts of hellos without an id, which Redis cannot key (this session only).
+    private var localAttempts: [UInt64: Int] = [:]
+    private var redisPause: RedisPause?
+    private var lastFlush = ContinuousClock.now
 
     init(settings: ConsumerSettings, counter: BatchCounterStore, metrics: ConsumerMetrics, health: ConsumerHealth,
-         logger: Logger) throws(MessagingError) {
+         faults: FaultLog, logger: Logger) throws(MessagingError) {
         self.metrics = metrics
         self.health = health
+        self.faults = faults
         let endpoint = AMQPEndpoint(settings)
+        let deadLetterQueue = settings.amqp.deadLetterQueue.isEmpty ? nil : settings.amqp.deadLetterQueue
         let topology = AMQPDeliverySource.Topology(
             queue: settings.amqp.queue, prefetch: settings.amqp.prefetch, declare: settings.amqp.declare,
             replyExchange: settings.amqp.replyExchange, replyRoutingKey: settings.amqp.replyRoutingKey,
-            replyQueue: settings.amqp.replyQueue
+            replyQueue: settings.amqp.replyQueue, deadLetterQueue: deadLetterQueue
         )
         source = try AMQPDeliverySource(endpoint: endpoint, topology: topology)
         do {
@@ -59,11 +87,13 @@ final class ConsumerSession {
             }
         }
         self.counter = counter
-        self.prefetch = settings.amqp.prefetch
         self.logger = logger
+        rules = Rules(prefetch: settings.amqp.prefetch, maxAttempts: settings.amqp.maxAttempts, deadLetterQueue: deadLetterQueue,
+                      maxMessageBytes: settings.amqp.maxMessageBytes, queue: settings.amqp.queue)
         policy = ReplyPolicy(
             serviceName: settings.serviceName, body: settings.amqp.replyBody,
-            destination: Destination(exchange: settings.amqp.replyExchange, routingKey: settings.amqp.replyRoutingKey)
+            destination: Destination(exchange: settings.amqp.replyExchange, routingKey: settings.amqp.replyRoutingKey),
+            refusedReplyTo: Set(settings.amqp.refusedReplyTo + [settings.amqp.queue])
         )
     }
 
@@ -71,8 +101,8 @@ final class ConsumerSession {
     /// out, closes cleanly and returns) or the broker connection fails (then throws).
     ///
     /// Batches overlap: while the broker confirms one batch's replies, the next is counted
-    /// and answered. Each batch is acknowledged once all its confirms are in, oldest first,
-    /// so one `multiple` ack never covers a delivery of a batch still in flight.
+    /// and answered. Deliveries are acknowledged once their confirms are in, oldest batch
+    /// first, so a `multiple` ack never covers a delivery still in flight.
     func serve(until shouldStop: () -> Bool) throws(MessagingError) {
         defer {
             source.close()
@@ -80,194 +110,448 @@ final class ConsumerSession {
         }
         while !shouldStop() {
             if try !step() {
-                // Nothing moved: sleep until the broker says something on either connection.
-                source.waitForInput(alsoFrom: publishChannel, timeoutMilliseconds: 200)
+                // Nothing moved: sleep until the broker says something on either connection,
+                // or the next retry is due.
+                source.waitForInput(alsoFrom: publishChannel, timeoutMilliseconds: retries.isEmpty ? 200 : 20)
             }
         }
         // Stopping: take no more, and settle the batches whose replies are already out so
-        // they are not answered twice. Deliveries held but not started go back to the queue
-        // when the channel closes. Bounded, since an alarm can hold confirms back for long;
-        // a batch left unsettled is redelivered, and its replies carry the same ids.
+        // they are not answered twice. Deliveries held, waiting to retry or not started go
+        // back to the queue when the channel closes. Bounded, since an alarm can hold
+        // confirms back for long; a batch left unsettled is redelivered, and its replies
+        // carry the same ids.
         source.cancel()
         let settleDeadline = ContinuousClock.now + .seconds(5)
-        while !inFlight.isEmpty, ContinuousClock.now < settleDeadline {
+        while !inFlight.isEmpty || isolated != nil, ContinuousClock.now < settleDeadline {
             try producer.collectConfirms(waitMilliseconds: 100)
-            _ = try finishConfirmedBatches()
+            _ = try settleConfirmed()
         }
     }
 
-    /// One turn of the loop: settles confirmed batches, takes what the broker delivered,
+    /// One turn of the loop: settles what the broker confirmed, takes what it delivered,
     /// starts a batch. Returns whether anything happened.
     private func step() throws(MessagingError) -> Bool {
         // Also services the publisher connection: its heartbeats are answered only inside
         // library calls.
         try producer.collectConfirms(waitMilliseconds: 0)
-        var progressed = try finishConfirmedBatches()
+        var progressed = try settleConfirmed()
 
         // Asking for at least one keeps the source connection serviced even when the hand is
         // full: the broker sends nothing past the prefetch, so this only reads heartbeats.
-        let room = max(1, prefetch - held.count - inFlightDeliveries)
+        let room = max(1, rules.prefetch - unsettledCount)
         let (deliveries, signal) = try source.nextDeliveries(limit: room, waitMilliseconds: 0)
         held += deliveries
         progressed = progressed || !deliveries.isEmpty
-        metrics.inFlight.record(held.count + inFlightDeliveries)
+        metrics.inFlight.record(unsettledCount)
         if signal == .cancelled {
             throw MessagingError(reason: "the broker cancelled the subscription (was the queue deleted?)")
         }
+        if ContinuousClock.now - lastFlush > .seconds(1) {
+            faults.flush()
+            lastFlush = .now
+        }
         // The broker has raised an alarm and stopped reading our publishes: hold the
         // deliveries (unacknowledged) until it lifts it.
-        if publishChannel.isBlocked || held.isEmpty { return progressed }
-        if redisDown {
-            do {
-                try counter.checkHealth()
-                redisDown = false
-                health.set(nil)
-                logger.info("Redis is back; resuming")
-            } catch {
-                return progressed
-            }
+        if publishChannel.isBlocked { return progressed }
+        if !isolation.isEmpty || isolated != nil {
+            return try isolateNext() || progressed
         }
+        let now = ContinuousClock.now
+        let due = retries.filter { $0.dueAt <= now }
+        if held.isEmpty, due.isEmpty { return progressed }
+        if !redisIsBack(now: now) { return progressed }
+        retries.removeAll { $0.dueAt <= now }
         let batch = held
         held = []
-        try start(batch)
+        try start(batch, retrying: due)
         return true
     }
 
-    /// Counts the hellos of `batch` and publishes their replies; the batch then waits in
-    /// `inFlight` for its confirms.
+    /// Deliveries taken and not yet acknowledged or handed back.
+    private var unsettledCount: Int {
+        held.count + inFlight.reduce(0) { $0 + $1.deliveries.count } + retries.count + isolation.count + (isolated == nil ? 0 : 1)
+    }
+
+    // MARK: Starting a batch
+
+    /// Sorts `batch` — not hellos, too large, duplicates, hellos to count — counts the hellos
+    /// in one Redis call and publishes their replies together with the retries now due; the
+    /// batch then waits in `inFlight` for its confirms.
     ///
     /// Exactly once per message id: the received count and the "already answered" check are
     /// one atomic Redis step, a hello whose reply was confirmed before is acknowledged without
     /// a second reply, and a reply sent again (after a crash between publish and confirm)
     /// carries the same `message_id` as the first, derived from the hello's.
-    private func start(_ batch: [Delivery]) throws(MessagingError) {
+    private func start(_ batch: [Delivery], retrying due: [Job]) throws(MessagingError) {
         let startedAt = ContinuousClock.now
-        let hellos = batch.filter { Hello.isHello($0.message) }
-        var done = Set(batch.lazy.filter { !Hello.isHello($0.message) }.map(\.tag))
-        metrics.count(.ignored, done.count)
-        if done.count > 0 {
-            logger.debug("acknowledging messages that are not hellos", metadata: ["count": "\(done.count)"])
+        var settled: [UInt64] = []
+        var jobs = due
+        var toCount: [Delivery] = []
+        var idsInBatch: Set<MessageID> = []
+        var ignored = 0, duplicates = 0
+        for delivery in batch {
+            guard Hello.isHello(delivery.message) else {
+                ignored += 1
+                settled.append(delivery.tag)
+                continue
+            }
+            if delivery.bodySize > UInt64(rules.maxMessageBytes) {
+                faults.report("too_large", .warning, "hello larger than amqp.maxMessageBytes; dead-lettered unread",
+                              metadata: ["bytes": "\(delivery.bodySize)", "limit": "\(rules.maxMessageBytes)"])
+                let job = deadLetterJob(delivery, reason: .tooLarge, detail: "body of \(delivery.bodySize) bytes", attempts: nil)
+                if rules.deadLetterQueue == nil {
+                    metrics.count(.deadLettered)
+                    settled.append(delivery.tag)
+                } else {
+                    jobs.append(job)
+                }
+                continue
+            }
+            if let id = Hello.countingID(of: delivery.message) {
+                if idsInProgress.contains(id) || !idsInBatch.insert(id).inserted {
+                    duplicates += 1
+                    settled.append(delivery.tag)
+                    continue
+                }
+            }
+            toCount.append(delivery)
         }
-        var toAnswer: [Delivery] = []
-        if !hellos.isEmpty {
+        metrics.count(.ignored, ignored)
+        metrics.count(.duplicate, duplicates)
+
+        var counted: [(Delivery, ReceivedHello)] = []
+        if !toCount.isEmpty {
             do {
-                let statuses = try counter.countReceived(hellos.map(\.message.messageID))
-                for (hello, status) in zip(hellos, statuses) {
-                    if status.isAlreadyAnswered {
-                        done.insert(hello.tag)
-                    } else {
-                        toAnswer.append(hello)
-                    }
-                }
-                let duplicates = statuses.filter { !$0.isFirstDelivery }.count
-                metrics.count(.duplicate, duplicates)
-                metrics.count(.hello, statuses.count - duplicates)
-                if duplicates > 0 {
-                    logger.debug("duplicate hellos not counted again", metadata: ["count": "\(duplicates)"])
-                }
+                let statuses = try counter.countReceived(toCount.map { Hello.countingID(of: $0.message)?.bytes })
+                counted = Array(zip(toCount, statuses))
             } catch {
+                // Nothing was counted (the store is all or nothing): hold these until Redis
+                // is back, and start the rest.
                 pauseForRedis(error)
+                held = toCount + held
             }
         }
         let now = UInt64(Date().timeIntervalSince1970)
-        let replies = toAnswer.map { policy.reply(to: $0.message, messageID: Self.replyID(for: $0.message), now: now) }
-        let sequences = try producer.send(replies.map { ($0.message, $0.destination) })
-        inFlight.append(InFlightBatch(deliveries: batch, done: done, answering: toAnswer, replies: replies,
-                                      sequences: sequences, startedAt: startedAt))
-        inFlightDeliveries += batch.count
+        for (hello, status) in counted {
+            metrics.count(status.isFirstDelivery ? .hello : .duplicate)
+            if status.isAlreadyAnswered {
+                settled.append(hello.tag)
+                continue
+            }
+            let reply = policy.reply(to: hello.message, now: now)
+            if let refused = reply.refusedReplyTo {
+                faults.report("reply_to_refused", .warning, "a hello's reply_to names a refused queue; replying to the reply exchange",
+                              metadata: ["replyTo": "\(refused)"])
+            }
+            jobs.append(Job(delivery: hello, outgoing: .reply(reply)))
+        }
+        for job in jobs {
+            if let id = Hello.countingID(of: job.delivery.message) { idsInProgress.insert(id) }
+        }
+        let tickets = try producer.send(jobs.map { ($0.message, $0.destination) })
+        inFlight.append(Batch(deliveries: batch.filter { delivery in !held.contains { $0.tag == delivery.tag } } + due.map(\.delivery),
+                              settled: settled, jobs: jobs, tickets: tickets, startedAt: startedAt))
     }
 
-    /// Settles, oldest first, every batch whose confirms are all in: counts the confirmed
-    /// replies as sent, then acknowledges. Returns whether any batch was settled.
-    private func finishConfirmedBatches() throws(MessagingError) -> Bool {
-        var finished = false
-        while let batch = inFlight.first, let outcomes = producer.takeOutcomes(of: batch.sequences) {
+    // MARK: Settling
+
+    /// Settles, oldest first, every batch whose confirms are all in, and the isolated
+    /// publish once its confirm is in. Returns whether anything was settled.
+    private func settleConfirmed() throws(MessagingError) -> Bool {
+        var settledAny = false
+        while let batch = inFlight.first, let outcomes = producer.takeOutcomes(of: batch.tickets) {
             inFlight.removeFirst()
-            inFlightDeliveries -= batch.deliveries.count
-            try finish(batch, outcomes: outcomes)
-            finished = true
+            try settle(batch, outcomes: outcomes)
+            settledAny = true
         }
-        return finished
+        if let (job, ticket) = isolated, let outcomes = producer.takeOutcomes(of: [ticket]) {
+            isolated = nil
+            var onlyThis = job
+            onlyThis.isolated = true
+            try settle(Batch(deliveries: [job.delivery], settled: [], jobs: [onlyThis], tickets: [ticket], startedAt: job.startedAt),
+                       outcomes: outcomes)
+            settledAny = true
+        }
+        return settledAny
     }
 
-    private func finish(_ batch: InFlightBatch, outcomes: [ConfirmTracker.Outcome]) throws(MessagingError) {
-        var done = batch.done
-        var confirmedIDs: [String?] = []
-        for (index, outcome) in outcomes.enumerated() {
-            let hello = batch.answering[index]
-            let reply = batch.replies[index]
-            switch outcome {
-            case .confirmed:
-                metrics.count(.confirmed)
-                confirmedIDs.append(hello.message.messageID)
-                done.insert(hello.tag)
-            case .returned where reply.isToRequester:
-                metrics.count(.returned)
-                logger.info("reply dropped: the requester's queue is gone", metadata: ["replyTo": "\(reply.destination.routingKey)"])
-                done.insert(hello.tag)
-            case .returned:
-                metrics.count(.returned)
-                logger.warning("reply unroutable; will retry", metadata: ["exchange": "\(reply.destination.exchange)", "routingKey": "\(reply.destination.routingKey)"])
-            case .nacked:
-                metrics.count(.nacked)
-                logger.warning("broker refused a reply; will retry")
+    /// Acts on what became of each publish of `batch`: counts confirmed replies as sent and
+    /// acknowledges what is done; sets refused ones aside to retry or dead-letter.
+    private func settle(_ batch: Batch, outcomes: [ConfirmTracker.Outcome]) throws(MessagingError) {
+        var done = batch.settled
+        var answered: [Delivery] = []
+        for (job, outcome) in zip(batch.jobs, outcomes) {
+            switch job.outgoing {
+            case .reply(let reply):
+                if let next = try afterReply(job, reply, outcome) {
+                    keep(next)
+                } else if outcome == .confirmed {
+                    answered.append(job.delivery)
+                } else {
+                    done.append(job.delivery.tag)
+                    forget(job.delivery)
+                }
+            case .deadLetter(_, let reason):
+                if outcome == .confirmed {
+                    metrics.count(.deadLettered)
+                    faults.report("dead_lettered", .warning, "hello dead-lettered",
+                                  metadata: ["reason": "\(reason.rawValue)", "queue": "\(rules.deadLetterQueue ?? "")"])
+                    done.append(job.delivery.tag)
+                    forget(job.delivery)
+                } else if case .unsendable(let why) = outcome {
+                    // Not even the copy can be encoded (a reply_to made long by invalid
+                    // UTF-8, say): nothing can be kept of it.
+                    metrics.count(.deadLettered)
+                    faults.report("dead_letter_unsendable", .error, "a hello's dead-letter copy cannot be encoded; dropped",
+                                  metadata: ["reason": "\(why)"])
+                    done.append(job.delivery.tag)
+                    forget(job.delivery)
+                } else {
+                    faults.report("dead_letter_failed", .warning, "the dead-letter queue did not take a message; will retry",
+                                  metadata: ["outcome": "\(outcome)", "queue": "\(rules.deadLetterQueue ?? "")"])
+                    keep(job.retried(after: .seconds(1)))
+                }
             }
         }
-        if !confirmedIDs.isEmpty {
+        if !answered.isEmpty {
             do {
-                try counter.countSent(confirmedIDs)
+                try counter.countSent(answered.map { Hello.countingID(of: $0.message)?.bytes })
+                done += answered.map(\.tag)
             } catch {
+                // Not counted (all or nothing): hand them back; the redelivery finds them
+                // received and unanswered, and sends the same reply again.
                 pauseForRedis(error)
-                done.subtract(batch.answering.map(\.tag))
+                for delivery in answered { try source.requeue(delivery.tag) }
+                metrics.count(.failed, answered.count)
             }
+            answered.forEach(forget)
         }
-        metrics.count(.failed, batch.deliveries.count - done.count)
-        try acknowledge(batch.deliveries, done: done)
+        try acknowledge(done, of: batch)
         let elapsed = ContinuousClock.now - batch.startedAt
-        metrics.processed(batch.deliveries.count,
+        metrics.processed(done.count,
                           nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 
-    /// The reply's `message_id`: derived from the hello's, so that a reply published again
-    /// after a crash can be recognised downstream as the same reply.
-    static func replyID(for hello: Message) -> String {
-        hello.messageID.map { "reply-\($0)" } ?? UUID().uuidString.lowercased()
-    }
-
-    private func pauseForRedis(_ error: CounterStoreError) {
-        health.set("Redis: \(error.reason)")
-        if !redisDown {
-            logger.warning("Redis unavailable; pausing deliveries until it is back", metadata: ["reason": "\(error.reason)"])
+    /// What follows a reply's outcome: nil when the hello is finished with (answered, or
+    /// dropped because the requester is gone), else the job to keep for later.
+    private func afterReply(_ job: Job, _ reply: ReplyPolicy.Reply, _ outcome: ConfirmTracker.Outcome) throws(MessagingError) -> Job? {
+        switch outcome {
+        case .confirmed:
+            metrics.count(.confirmed)
+            return nil
+        case .returned where reply.isToRequester:
+            metrics.count(.returned)
+            faults.report("requester_gone", .info, "reply dropped: the requester's queue is gone",
+                          metadata: ["replyTo": "\(reply.destination.routingKey)"])
+            return nil
+        case .returned:
+            // Nothing the message did: the reply exchange routes nowhere. Every reply will
+            // fail alike until someone fixes the binding, so retry without counting it
+            // against the message.
+            metrics.count(.returned)
+            faults.report("reply_unroutable", .warning, "reply unroutable; will retry",
+                          metadata: ["exchange": "\(reply.destination.exchange)", "routingKey": "\(reply.destination.routingKey)"])
+            health.degrade("replies unroutable at \(reply.destination.exchange)/\(reply.destination.routingKey)")
+            return job.retried(after: .seconds(1))
+        case .nacked where !reply.isToRequester:
+            metrics.count(.nacked)
+            faults.report("reply_refused", .warning, "the broker refused a reply; will retry")
+            health.degrade("the broker refuses replies")
+            return job.retried(after: .seconds(1))
+        case .nacked:
+            metrics.count(.nacked)
+            faults.report("requester_refused", .warning, "a requester's queue refused a reply",
+                          metadata: ["replyTo": "\(reply.destination.routingKey)"])
+            health.degrade("requester queues refuse replies")
+            return try failedAttempt(job, reason: .replyRefused, detail: "the queue \(reply.destination.routingKey) refused the reply")
+        case .unsendable(let why):
+            metrics.count(.unsendable)
+            faults.report("reply_unsendable", .warning, "a reply cannot be encoded", metadata: ["reason": "\(why)"])
+            return deadLetterJob(job.delivery, reason: .replyUnsendable, detail: why, attempts: nil)
+        case .lost(let why) where job.isolated:
+            // Sent alone, and the broker closed the channel on it: this reply is the cause.
+            metrics.count(.lost)
+            faults.report("reply_closed_channel", .warning, "the broker closed the channel on a reply", metadata: ["reason": "\(why)"])
+            return deadLetterJob(job.delivery, reason: .replyClosedChannel, detail: why, attempts: nil)
+        case .lost(let why):
+            metrics.count(.lost)
+            faults.report("channel_closed", .warning, "the broker closed the publishing channel; sending its unconfirmed replies one at a time",
+                          metadata: ["reason": "\(why)"])
+            var again = job
+            again.toIsolate = true
+            return again
         }
-        redisDown = true
     }
 
-    /// Acks what is done (one `multiple` ack when the whole batch is: every older batch is
-    /// settled by then), requeues the rest.
-    private func acknowledge(_ batch: [Delivery], done: Set<UInt64>) throws(MessagingError) {
-        if done.count == batch.count, let last = batch.map(\.tag).max() {
+    /// Records a failed attempt at answering `job`'s hello: it is tried again after a
+    /// back-off of its own, or dead-lettered once it has failed `amqp.maxAttempts` times.
+    private func failedAttempt(_ job: Job, reason: DeadLetter.Reason, detail: String) throws(MessagingError) -> Job {
+        let now = UInt64(Date().timeIntervalSince1970)
+        var attempts = FailedAttempts(count: (localAttempts[job.delivery.tag] ?? 0) + 1, firstFailure: now, lastFailure: now)
+        if let id = Hello.countingID(of: job.delivery.message) {
+            do {
+                attempts = try counter.recordFailedAttempt(id.bytes, now: now)
+            } catch {
+                // Without Redis the attempt is not on record: retry it like any other.
+                pauseForRedis(error)
+                return job.retried(after: .seconds(1))
+            }
+        } else {
+            localAttempts[job.delivery.tag] = attempts.count
+        }
+        if attempts.count >= rules.maxAttempts {
+            localAttempts[job.delivery.tag] = nil
+            return deadLetterJob(job.delivery, reason: reason, detail: detail, attempts: attempts)
+        }
+        // 0.25 s doubling per attempt, at most 10 s: for this message alone.
+        return job.retried(after: .milliseconds(min(250 << min(attempts.count - 1, 6), 10_000)))
+    }
+
+    private func deadLetterJob(_ delivery: Delivery, reason: DeadLetter.Reason, detail: String, attempts: FailedAttempts?) -> Job {
+        let copy = DeadLetter(reason: reason, detail: detail, attempts: attempts, queue: rules.queue)
+            .message(for: delivery, now: UInt64(Date().timeIntervalSince1970))
+        return Job(delivery: delivery, outgoing: .deadLetter(copy, reason), deadLetterQueue: rules.deadLetterQueue)
+    }
+
+    /// Keeps a job for later: to isolate, or to retry once due. A dead-letter job with no
+    /// dead-letter queue is dropped at once: acknowledged and counted as dead-lettered.
+    private func keep(_ job: Job) {
+        if case .deadLetter(_, let reason) = job.outgoing, rules.deadLetterQueue == nil {
+            metrics.count(.deadLettered)
+            faults.report("dropped", .warning, "hello dropped (amqp.deadLetterQueue is empty)", metadata: ["reason": "\(reason.rawValue)"])
+            try? source.ack(job.delivery.tag, multiple: false)
+            forget(job.delivery)
+            return
+        }
+        if job.toIsolate {
+            isolation.append(job)
+        } else {
+            retries.append(job)
+        }
+    }
+
+    private func forget(_ delivery: Delivery) {
+        if let id = Hello.countingID(of: delivery.message) { idsInProgress.remove(id) }
+        localAttempts[delivery.tag] = nil
+    }
+
+    /// Sends the next isolated publish once every batch has settled, so it is alone with the
+    /// broker: if the channel closes now, this one is the cause. Returns whether it sent.
+    private func isolateNext() throws(MessagingError) -> Bool {
+        guard inFlight.isEmpty, isolated == nil, !isolation.isEmpty else { return false }
+        var job = isolation.removeFirst()
+        job.toIsolate = false
+        let tickets = try producer.send([(job.message, job.destination)])
+        isolated = (job, tickets[0])
+        return true
+    }
+
+    /// Acknowledges `tags` of `batch`: one `multiple` ack when they are the whole batch and
+    /// no older delivery is still unsettled, else one by one.
+    private func acknowledge(_ tags: [UInt64], of batch: Batch) throws(MessagingError) {
+        guard let last = tags.max() else { return }
+        let olderStillOpen = (held.map(\.tag) + inFlight.flatMap { $0.deliveries.map(\.tag) } + retries.map(\.delivery.tag)
+            + isolation.map(\.delivery.tag) + (isolated.map { [$0.job.delivery.tag] } ?? [])).contains { $0 < last }
+        if tags.count == batch.deliveries.count, !olderStillOpen {
             try source.ack(last, multiple: true)
             return
         }
-        for delivery in batch where done.contains(delivery.tag) {
-            try source.ack(delivery.tag, multiple: false)
+        for tag in tags { try source.ack(tag, multiple: false) }
+    }
+
+    // MARK: Redis
+
+    private func pauseForRedis(_ error: CounterStoreError) {
+        health.set("Redis: \(error.reason)")
+        if redisPause == nil {
+            let what = error.code == .invalidData ? "Redis holds data the consumer cannot count on; holding deliveries until it is repaired"
+                : "Redis unavailable; pausing deliveries until it is back"
+            logger.warning("\(what)", metadata: ["reason": "\(error.reason)", "code": "\(error.code)"])
+        } else if redisPause?.lastError != error {
+            logger.warning("Redis still unavailable", metadata: ["reason": "\(error.reason)", "code": "\(error.code)"])
         }
-        Thread.sleep(forTimeInterval: Self.requeueBackoff)
-        for delivery in batch where !done.contains(delivery.tag) {
-            try source.requeue(delivery.tag)
+        redisPause = RedisPause(lastError: error, nextProbe: .now + .milliseconds(50), failedProbes: redisPause?.failedProbes ?? 0)
+    }
+
+    /// Whether Redis can be used: true unless paused, and then probed with a back-off (50 ms
+    /// doubling to 2 s) that starts over only once a probe succeeds.
+    private func redisIsBack(now: ContinuousClock.Instant) -> Bool {
+        guard var pause = redisPause else { return true }
+        guard now >= pause.nextProbe else { return false }
+        do {
+            try counter.checkHealth()
+        } catch {
+            pause.failedProbes += 1
+            pause.nextProbe = now + .milliseconds(min(50 << min(pause.failedProbes, 6), 2000))
+            if pause.lastError != error {
+                logger.warning("Redis still unavailable", metadata: ["reason": "\(error.reason)", "code": "\(error.code)"])
+                pause.lastError = error
+                health.set("Redis: \(error.reason)")
+            }
+            redisPause = pause
+            return false
         }
+        redisPause = nil
+        health.set(nil)
+        logger.info("Redis is back; resuming")
+        return true
     }
 }
 
-/// A batch between publishing its replies and being acknowledged.
-private struct InFlightBatch {
-    /// Every delivery of the batch, hellos or not.
+/// While Redis is paused: the last error and when to probe next.
+private struct RedisPause {
+    var lastError: CounterStoreError
+    var nextProbe: ContinuousClock.Instant
+    var failedProbes: Int
+}
+
+/// A batch between publishing and being acknowledged.
+private struct Batch {
+    /// Every delivery of the batch, hellos or not, that it is responsible for settling.
     let deliveries: [Delivery]
-    /// Tags already done without a reply: not hellos, or answered before.
-    let done: Set<UInt64>
-    /// The hellos being answered, with their replies and the replies' publish sequences.
-    let answering: [Delivery]
-    let replies: [ReplyPolicy.Reply]
-    let sequences: [UInt64]
+    /// Tags done without a publish: not hellos, duplicates, answered before.
+    let settled: [UInt64]
+    let jobs: [Job]
+    let tickets: [UInt64]
     let startedAt: ContinuousClock.Instant
+}
+
+/// One publish for one delivery: its reply, or its dead-letter copy.
+private struct Job {
+    enum Outgoing {
+        case reply(ReplyPolicy.Reply)
+        case deadLetter(Message, DeadLetter.Reason)
+    }
+
+    let delivery: Delivery
+    let outgoing: Outgoing
+    var deadLetterQueue: String?
+    var dueAt = ContinuousClock.now
+    let startedAt = ContinuousClock.now
+    /// Lost on a closed channel: to be sent again alone.
+    var toIsolate = false
+    /// Sent alone: a channel closed now was closed because of it.
+    var isolated = false
+
+    var message: Message {
+        switch outgoing {
+        case .reply(let reply): reply.message
+        case .deadLetter(let copy, _): copy
+        }
+    }
+
+    var destination: Destination {
+        switch outgoing {
+        case .reply(let reply): reply.destination
+        case .deadLetter: .queue(deadLetterQueue ?? "")
+        }
+    }
+
+    func retried(after delay: Duration) -> Job {
+        var next = self
+        next.dueAt = .now + delay
+        next.toIsolate = false
+        next.isolated = false
+        return next
+    }
 }

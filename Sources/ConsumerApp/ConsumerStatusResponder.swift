@@ -21,6 +21,8 @@ public final class ConsumerStatusResponder: HTTPResponder {
         case "/health" where allowed.contains(request.method):
             if let problem = health.currentProblem {
                 respond(.json(.serviceUnavailable, #"{"status":"unavailable","reason":\#(JSONString.quote(problem))}"#))
+            } else if let degradation = health.currentDegradation {
+                respond(.json(.ok, #"{"status":"degraded","reason":\#(JSONString.quote(degradation))}"#))
             } else {
                 respond(.json(.ok, #"{"status":"ok"}"#))
             }

@@ -3,14 +3,21 @@
 ///
 /// Counting is idempotent per message id: a hello delivered twice (redelivery after a crash,
 /// or a publisher that sent it twice) moves each counter at most once within the retention
-/// window. Messages without an id are counted every time they come (at least once).
+/// window. Messages without an id are counted every time they come (at least once). Ids are
+/// raw bytes, as the publisher sent them.
+///
+/// Every call is all or nothing: one that throws has written nothing.
 public protocol BatchCounterStore: AnyObject {
     /// Counts the received hellos with these ids (nil: no id) and reports, for each, whether
-    /// its reply was already counted as sent.
-    func countReceived(_ messageIDs: [String?]) throws(CounterStoreError) -> [ReceivedHello]
+    /// its reply was already counted as sent. The ids of one call are distinct.
+    func countReceived(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) -> [ReceivedHello]
 
     /// Counts the confirmed replies to the hellos with these ids.
-    func countSent(_ messageIDs: [String?]) throws(CounterStoreError)
+    func countSent(_ messageIDs: [[UInt8]?]) throws(CounterStoreError)
+
+    /// Records one failed attempt at answering the hello with this id, at `now` (seconds
+    /// since the Unix epoch); the record lives as long as the dedupe marks.
+    func recordFailedAttempt(_ messageID: [UInt8], now: UInt64) throws(CounterStoreError) -> FailedAttempts
 
     /// Whether the store answers now.
     func checkHealth() throws(CounterStoreError)
@@ -26,5 +33,19 @@ public struct ReceivedHello: Sendable, Equatable {
     public init(isFirstDelivery: Bool, isAlreadyAnswered: Bool) {
         self.isFirstDelivery = isFirstDelivery
         self.isAlreadyAnswered = isAlreadyAnswered
+    }
+}
+
+/// The failed attempts at answering one hello.
+public struct FailedAttempts: Sendable, Equatable {
+    public var count: Int
+    /// Seconds since the Unix epoch.
+    public var firstFailure: UInt64
+    public var lastFailure: UInt64
+
+    public init(count: Int, firstFailure: UInt64, lastFailure: UInt64) {
+        self.count = count
+        self.firstFailure = firstFailure
+        self.lastFailure = lastFailure
     }
 }

@@ -1,9 +1,32 @@
-/// The store could not answer: it is down, stalled, slow or refused the command.
+/// The store could not count: it is down, stalled, refused us, or holds data it cannot
+/// count on.
 public struct CounterStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure, for callers to match on.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String {
+            case unavailable, refused, invalidData
+        }
+
+        private let base: Base
+
+        /// Down, stalled, too slow, or the connection broke: try again later.
+        public static let unavailable = Code(base: .unavailable)
+        /// The store answered but refused us (a wrong password, say): retrying as we are
+        /// will not help until the setting or the server changes.
+        public static let refused = Code(base: .refused)
+        /// A key holds what we cannot count on (a counter that is not an integer). Nothing was
+        /// written; a person has to repair the key.
+        public static let invalidData = Code(base: .invalidData)
+
+        public var description: String { base.rawValue }
+    }
+
+    public let code: Code
     /// What went wrong, for logs and the health endpoint; never contains credentials.
     public let reason: String
 
-    public init(reason: String) {
+    public init(_ code: Code = .unavailable, reason: String) {
+        self.code = code
         self.reason = reason
     }
 

@@ -2,8 +2,8 @@
 public struct Message: Sendable, Equatable {
     public var body: [UInt8]
     public var contentType: String?
-    public var messageID: String?
-    public var correlationID: String?
+    public var messageID: MessageID?
+    public var correlationID: MessageID?
     public var replyTo: String?
     public var type: String?
     public var appID: String?
@@ -14,7 +14,7 @@ public struct Message: Sendable, Equatable {
     public var headers: [(name: String, value: HeaderValue)]
 
     public init(
-        body: [UInt8] = [], contentType: String? = nil, messageID: String? = nil, correlationID: String? = nil,
+        body: [UInt8] = [], contentType: String? = nil, messageID: MessageID? = nil, correlationID: MessageID? = nil,
         replyTo: String? = nil, type: String? = nil, appID: String? = nil, timestamp: UInt64? = nil,
         persistent: Bool = false, headers: [(name: String, value: HeaderValue)] = []
     ) {
@@ -50,7 +50,11 @@ public enum HeaderValue: Sendable, Equatable {
     case string(String)
     /// Raw bytes (AMQP `x`).
     case bytes([UInt8])
-    /// Anything else: numbers, booleans, tables, arrays, timestamps.
+    /// A signed integer of any width.
+    case integer(Int64)
+    /// Seconds since the Unix epoch.
+    case timestamp(UInt64)
+    /// Anything else: floats, booleans, tables, arrays.
     case other
 }
 
@@ -59,12 +63,16 @@ public struct Delivery: Sendable, Equatable {
     /// The broker's tag for this delivery on its channel; meaningless on another connection.
     public var tag: UInt64
     public var redelivered: Bool
+    /// The message; its body only when the source was asked to keep bodies of that size.
     public var message: Message
+    /// The body's length as the broker announced it, kept or not.
+    public var bodySize: UInt64
 
-    public init(tag: UInt64, redelivered: Bool, message: Message) {
+    public init(tag: UInt64, redelivered: Bool, message: Message, bodySize: UInt64? = nil) {
         self.tag = tag
         self.redelivered = redelivered
         self.message = message
+        self.bodySize = bodySize ?? UInt64(message.body.count)
     }
 }
 

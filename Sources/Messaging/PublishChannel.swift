@@ -1,8 +1,13 @@
 /// A channel that publishes with publisher confirms. Publishes are numbered from 1 in the
 /// order they were made; confirm events refer to those numbers.
 public protocol PublishChannel: AnyObject {
-    /// Publishes one message, `mandatory` so that an unroutable one comes back.
+    /// Publishes one message, `mandatory` so that an unroutable one comes back. Throws
+    /// `.unsendable` (having sent nothing) for a message the protocol cannot carry.
     func publish(_ message: Message, to destination: Destination) throws(MessagingError)
+
+    /// Opens a fresh channel in confirm mode after the broker closed this one
+    /// (`.channelClosed`); publish numbering starts again from 1.
+    func reopen() throws(MessagingError)
 
     /// The next confirm-related event, waiting up to `timeoutMilliseconds`; nil on timeout.
     func nextConfirmEvent(timeoutMilliseconds: Int) throws(MessagingError) -> ConfirmEvent?
@@ -19,5 +24,5 @@ public enum ConfirmEvent: Sendable, Equatable {
     /// The broker could not take publish `sequence` (and before it when `multiple`).
     case nack(sequence: UInt64, multiple: Bool)
     /// The message with this id could not be routed; its ack follows.
-    case returned(messageID: String?)
+    case returned(messageID: MessageID?)
 }

@@ -8,6 +8,11 @@ import Messaging
 /// with the broker at once, so the wait for one batch's confirms overlaps the work on the
 /// next.
 ///
+/// One message never fails the others: a message the protocol cannot carry is not sent and
+/// its outcome says so; when the broker closes the channel because of a publish, a new
+/// channel is opened and the publishes it left without word come out as `.lost`, for the
+/// caller to send again (one at a time, to find the one the broker refuses).
+///
 /// Thread-confined, like the channel under it.
 public final class Producer {
     private let channel: PublishChannel
@@ -27,33 +32,50 @@ public final class Producer {
     /// Publishes still waiting for the broker's word.
     public var pendingCount: Int { tracker.pendingCount }
 
-    /// Publishes every message of `batch` without waiting; returns their sequence numbers,
-    /// whose outcomes `takeOutcomes(of:)` gives once `collectConfirms` has read them.
+    /// How many times the broker closed the channel and a new one was opened.
+    public private(set) var channelsReplaced = 0
+
+    /// Publishes every message of `batch` without waiting; returns their tickets, whose
+    /// outcomes `takeOutcomes(of:)` gives once `collectConfirms` has read them.
     public func send(_ batch: [(message: Message, destination: Destination)]) throws(MessagingError) -> [UInt64] {
-        if tracker.pendingCount == 0, !batch.isEmpty { waitingSince = .now }
-        var sequences: [UInt64] = []
-        sequences.reserveCapacity(batch.count)
+        var tickets: [UInt64] = []
+        tickets.reserveCapacity(batch.count)
         for (message, destination) in batch {
-            try channel.publish(message, to: destination)
-            sequences.append(tracker.published(messageID: message.messageID))
+            do {
+                try channel.publish(message, to: destination)
+            } catch where error.code == .unsendable {
+                tickets.append(tracker.unsendable(error.reason))
+                continue
+            }
+            if tracker.pendingCount == 0 { waitingSince = .now }
+            tickets.append(tracker.published(messageID: message.messageID))
         }
-        return sequences
+        return tickets
     }
 
     /// Reads the confirms that have arrived, waiting up to `waitMilliseconds` for the first
     /// one. Also services the connection (heartbeats, flow control), so an idle producer
     /// should call it now and then.
     ///
-    /// Throws when publishes have been outstanding for the confirm timeout without a single
-    /// confirm: the channel can no longer be trusted. Time the broker spends blocking the
-    /// connection (an alarm) does not count, so an alarm is waited out rather than mistaken
-    /// for a dead link.
+    /// A channel the broker closed is replaced here (its outstanding publishes become
+    /// `.lost`). Throws when the connection fails, or when publishes have been outstanding
+    /// for the confirm timeout without a single confirm: the channel can no longer be
+    /// trusted. Time the broker spends blocking the connection (an alarm) does not count, so
+    /// an alarm is waited out rather than mistaken for a dead link.
     public func collectConfirms(waitMilliseconds: Int) throws(MessagingError) {
         var wait = waitMilliseconds
-        while let event = try channel.nextConfirmEvent(timeoutMilliseconds: wait) {
-            tracker.apply(event)
-            waitingSince = tracker.pendingCount > 0 ? .now : nil
-            wait = 0
+        do {
+            while let event = try channel.nextConfirmEvent(timeoutMilliseconds: wait) {
+                tracker.apply(event)
+                waitingSince = tracker.pendingCount > 0 ? .now : nil
+                wait = 0
+            }
+        } catch where error.code == .channelClosed {
+            tracker.channelClosed(error.reason)
+            waitingSince = nil
+            channelsReplaced += 1
+            try channel.reopen()
+            return
         }
         guard let since = waitingSince else { return }
         if channel.isBlocked {
@@ -65,27 +87,21 @@ public final class Producer {
         }
     }
 
-    /// The outcomes of `sequences`, in their order, once every one is known (and then
+    /// The outcomes of `tickets`, in their order, once every one is known (and then
     /// forgotten); nil while any is still outstanding.
-    public func takeOutcomes(of sequences: [UInt64]) -> [ConfirmTracker.Outcome]? {
-        guard sequences.allSatisfy({ tracker.outcome(of: $0) != nil }) else { return nil }
-        return sequences.map { tracker.takeOutcome(of: $0)! }
+    public func takeOutcomes(of tickets: [UInt64]) -> [ConfirmTracker.Outcome]? {
+        guard tickets.allSatisfy({ tracker.outcome(of: $0) != nil }) else { return nil }
+        return tickets.map { tracker.takeOutcome(of: $0)! }
     }
 
     /// Publishes every message, then waits for all their confirms. The outcomes are in the
     /// order of `batch`.
     public func publish(_ batch: [(message: Message, destination: Destination)]) throws(MessagingError) -> [ConfirmTracker.Outcome] {
-        let sequences = try send(batch)
+        let tickets = try send(batch)
         while true {
-            if let outcomes = takeOutcomes(of: sequences) { return outcomes }
+            if let outcomes = takeOutcomes(of: tickets) { return outcomes }
             try collectConfirms(waitMilliseconds: 100)
         }
-    }
-
-    /// Forgets outstanding publishes after the channel was replaced.
-    public func channelReplaced() {
-        tracker.reset()
-        waitingSince = nil
     }
 }
 

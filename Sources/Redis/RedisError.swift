@@ -6,6 +6,7 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case protocolError
         case timeout
         case connectionRefused
+        case refused
         case other
     }
 
@@ -24,9 +25,13 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { message }
 
+    /// Whether Redis answered and said no (a refused AUTH or SELECT), rather than failing
+    /// to answer.
+    public var isRefusal: Bool { code == .refused }
+
     /// Redis answered a command with an error (a refused AUTH, say).
     public static func refused(_ message: String) -> RedisError {
-        RedisError(.other, "Redis refused: \(message)")
+        RedisError(.refused, "Redis refused: \(message)")
     }
 
     /// The deadline for a reply passed.

@@ -16,4 +16,9 @@ public enum RedisReply: Sendable, Equatable {
         default: nil
         }
     }
+
+    /// Whether Redis answered with an error.
+    public var isError: Bool {
+        if case .error = self { true } else { false }
+    }
 }

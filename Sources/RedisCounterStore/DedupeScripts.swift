@@ -1,34 +1,74 @@
 import Redis
 
 /// The Lua scripts that make counting idempotent. Redis runs a script atomically, so marking
-/// an id and incrementing its counter can never be split by a crash: the mark and the count
-/// land together or not at all.
+/// an id and incrementing its counter can never be split by a crash.
+///
+/// Redis does not roll back a script that fails halfway: whatever it wrote before the
+/// failing command stays. So every script checks first (the counter is an integer with room
+/// to grow) and writes after, and a script that fails has written nothing.
 enum DedupeScripts {
+    /// The prefix of the error a script returns for a counter it cannot increment.
+    static let invalidCounterError = "BIGGOAL_INVALID_COUNTER"
+
+    /// `problem(key, by)`: why the counter at `key` cannot take `by` more, or nil. Integers
+    /// only, and at most 18 digits, so that the increment can never pass INCR's 64-bit limit.
+    private static let counterCheck = """
+    local function problem(key, by)
+      local kind = redis.call('TYPE', key).ok
+      if kind == 'none' or by == 0 then return nil end
+      if kind == 'string' then
+        local value = redis.call('GET', key)
+        if string.match(value, '^%-?%d+$') and #value <= 18 then return nil end
+      end
+      return '\(invalidCounterError) counter ' .. key .. ' holds a non-integer value'
+    end
+    """
+
     /// KEYS[1] the received counter; KEYS[2...n+1] the received marks; KEYS[n+2...2n+1] the
     /// sent marks of the same ids. ARGV[1] the marks' lifetime in seconds. Returns, per id,
     /// 1 when it was counted now (first delivery) plus 2 when its reply was already counted.
-    static let received = """
+    static let received = counterCheck + """
+
     local n = (#KEYS - 1) / 2
-    local out = {}
+    local out, fresh, seen = {}, 0, {}
     for i = 1, n do
-      local first = redis.call('SET', KEYS[1 + i], '1', 'NX', 'EX', ARGV[1])
-      if first then redis.call('INCR', KEYS[1]) end
-      local answered = redis.call('EXISTS', KEYS[1 + n + i])
-      out[i] = (first and 1 or 0) + 2 * answered
+      local first = not seen[KEYS[1 + i]] and redis.call('EXISTS', KEYS[1 + i]) == 0
+      seen[KEYS[1 + i]] = true
+      if first then fresh = fresh + 1 end
+      out[i] = (first and 1 or 0) + 2 * redis.call('EXISTS', KEYS[1 + n + i])
     end
+    local why = problem(KEYS[1], fresh)
+    if why then return redis.error_reply(why) end
+    for i = 1, n do
+      if out[i] % 2 == 1 then redis.call('SET', KEYS[1 + i], '1', 'EX', ARGV[1]) end
+    end
+    if fresh > 0 then redis.call('INCRBY', KEYS[1], fresh) end
     return out
     """
 
     /// KEYS[1] the sent counter; KEYS[2...] the sent marks. ARGV[1] the marks' lifetime.
     /// Returns how many were counted now.
-    static let sent = """
-    local counted = 0
+    static let sent = counterCheck + """
+
+    local fresh, seen = {}, {}
     for i = 2, #KEYS do
-      if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
-        redis.call('INCR', KEYS[1])
-        counted = counted + 1
-      end
+      if not seen[KEYS[i]] and redis.call('EXISTS', KEYS[i]) == 0 then fresh[#fresh + 1] = KEYS[i] end
+      seen[KEYS[i]] = true
     end
-    return counted
+    local why = problem(KEYS[1], #fresh)
+    if why then return redis.error_reply(why) end
+    for _, key in ipairs(fresh) do redis.call('SET', key, '1', 'EX', ARGV[1]) end
+    if #fresh > 0 then redis.call('INCRBY', KEYS[1], #fresh) end
+    return #fresh
+    """
+
+    /// KEYS[1] the attempts record of one id (a hash). ARGV[1] now, ARGV[2] its lifetime.
+    /// Returns { attempts, first failure, last failure }.
+    static let failedAttempt = """
+    local count = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+    redis.call('HSETNX', KEYS[1], 'first', ARGV[1])
+    redis.call('HSET', KEYS[1], 'last', ARGV[1])
+    redis.call('EXPIRE', KEYS[1], ARGV[2])
+    return { count, tonumber(redis.call('HGET', KEYS[1], 'first')) or 0, tonumber(ARGV[1]) }
     """
 }

@@ -1,7 +1,7 @@
 import Counters
 import Redis
 
-/// The counts in Redis for a thread that may block: one script call (or pipelined INCRs for
+/// The counts in Redis for a thread that may block: one script call (or one INCRBY for
 /// hellos without an id) per batch over a blocking connection, which is dropped after any
 /// error and made again on the next call.
 ///
@@ -10,26 +10,25 @@ public final class RedisBatchCounterStore: BatchCounterStore {
     private let configuration: RedisCounterStore.Configuration
     private let commands: Commands
     private var connection: RedisConnection?
-    private var receivedScript: String?
-    private var sentScript: String?
+    private var scriptSHAs: [String: String] = [:]
 
     public init(configuration: RedisCounterStore.Configuration) {
         self.configuration = configuration
         self.commands = Commands(configuration)
     }
 
-    public func countReceived(_ messageIDs: [String?]) throws(CounterStoreError) -> [ReceivedHello] {
+    public func countReceived(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) -> [ReceivedHello] {
         let ids = messageIDs.compactMap { $0 }
         var statuses: [Int] = []
         if !ids.isEmpty {
             let keys = [configuration.receivedKey] + ids.map { mark("received", $0) } + ids.map { mark("sent", $0) }
-            let reply = try runScript(DedupeScripts.received, keys: keys, cached: \.receivedScript)
+            let reply = try runScript(DedupeScripts.received, keys: keys, arguments: [String(configuration.dedupeSeconds)])
             guard case .array(let values) = reply, values.count == ids.count else {
                 throw CounterStoreError(reason: "unexpected reply from the dedupe script: \(reply)")
             }
             statuses = values.map { $0.integerValue ?? 0 }
         }
-        try incrementPlain(.received, times: messageIDs.count - ids.count)
+        try incrementPlain(configuration.receivedKey, by: messageIDs.count - ids.count)
         var next = statuses.makeIterator()
         return messageIDs.map { id in
             guard id != nil, let status = next.next() else {
@@ -39,56 +38,83 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         }
     }
 
-    public func countSent(_ messageIDs: [String?]) throws(CounterStoreError) {
+    public func countSent(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) {
         let ids = messageIDs.compactMap { $0 }
         if !ids.isEmpty {
-            _ = try runScript(DedupeScripts.sent, keys: [configuration.sentKey] + ids.map { mark("sent", $0) }, cached: \.sentScript)
+            _ = try runScript(DedupeScripts.sent, keys: [configuration.sentKey] + ids.map { mark("sent", $0) },
+                              arguments: [String(configuration.dedupeSeconds)])
         }
-        try incrementPlain(.sent, times: messageIDs.count - ids.count)
+        try incrementPlain(configuration.sentKey, by: messageIDs.count - ids.count)
+    }
+
+    public func recordFailedAttempt(_ messageID: [UInt8], now: UInt64) throws(CounterStoreError) -> FailedAttempts {
+        let reply = try runScript(DedupeScripts.failedAttempt, keys: [mark("attempts", messageID)],
+                                  arguments: [String(now), String(configuration.dedupeSeconds)])
+        guard case .array(let values) = reply, values.count == 3,
+              let count = values[0].integerValue, let first = values[1].integerValue, let last = values[2].integerValue
+        else {
+            throw CounterStoreError(reason: "unexpected reply from the attempts script: \(reply)")
+        }
+        return FailedAttempts(count: count, firstFailure: UInt64(max(first, 0)), lastFailure: UInt64(max(last, 0)))
     }
 
     public func checkHealth() throws(CounterStoreError) {
         _ = try roundTrip([commands.ping])
     }
 
-    /// The dedupe mark of one id: a plain key with the configured prefix and an expiry.
-    private func mark(_ kind: String, _ id: String) -> String {
-        "\(configuration.dedupePrefix)\(kind):\(id)"
+    /// The key of one id's mark. Ids are raw bytes: one that is valid UTF-8 is used as it
+    /// is, any other is written in hex under a name of its own (`received-hex:`), so no two
+    /// ids share a key and none is decoded lossily.
+    func mark(_ kind: String, _ id: [UInt8]) -> String {
+        if let text = String(validating: id, as: UTF8.self) {
+            return "\(configuration.dedupePrefix)\(kind):\(text)"
+        }
+        let digits = Array("0123456789abcdef".utf8)
+        let hex = String(decoding: id.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] }, as: UTF8.self)
+        return "\(configuration.dedupePrefix)\(kind)-hex:\(hex)"
     }
 
-    private func incrementPlain(_ counter: Counter, times: Int) throws(CounterStoreError) {
-        guard times > 0 else { return }
-        let replies = try roundTrip(Array(repeating: commands.increment(counter), count: times))
-        if let error = replies.first(where: { if case .error = $0 { true } else { false } }) {
-            throw CounterStoreError(reason: "Redis refused INCR: \(error)")
+    /// Counts hellos without an id: one INCRBY, which either counts them all or fails.
+    private func incrementPlain(_ key: String, by amount: Int) throws(CounterStoreError) {
+        guard amount > 0 else { return }
+        let reply = try roundTrip([RedisCommand(["INCRBY", key, String(amount)])])[0]
+        if case .error(let message) = reply {
+            throw Self.error(fromReply: message, key: key)
         }
+    }
+
+    /// A Redis error reply as a counter-store error: a counter that cannot be incremented
+    /// (our scripts' check, or INCR's own "not an integer" and WRONGTYPE) is invalid data.
+    static func error(fromReply message: String, key: String) -> CounterStoreError {
+        if let range = message.range(of: DedupeScripts.invalidCounterError + " ") {
+            return CounterStoreError(.invalidData, reason: String(message[range.upperBound...]))
+        }
+        if message.contains("not an integer") || message.hasPrefix("WRONGTYPE") {
+            return CounterStoreError(.invalidData, reason: "counter \(key) holds a non-integer value")
+        }
+        return CounterStoreError(reason: "Redis refused the command: \(message)")
     }
 
     /// Runs a script by its SHA, loading it first on a new connection (or when Redis has
     /// forgotten it after a restart: NOSCRIPT).
-    private func runScript(
-        _ source: String,
-        keys: [String],
-        cached: ReferenceWritableKeyPath<RedisBatchCounterStore, String?>
-    ) throws(CounterStoreError) -> RedisReply {
+    private func runScript(_ source: String, keys: [String], arguments: [String]) throws(CounterStoreError) -> RedisReply {
         for _ in 0..<2 {
             let sha: String
-            if let known = self[keyPath: cached] {
+            if let known = scriptSHAs[source] {
                 sha = known
             } else {
                 let loaded = try roundTrip([RedisCommand(["SCRIPT", "LOAD", source])])[0]
                 guard case .bulk(let bytes) = loaded else { throw CounterStoreError(reason: "SCRIPT LOAD failed: \(loaded)") }
                 sha = String(decoding: bytes, as: UTF8.self)
-                self[keyPath: cached] = sha
+                scriptSHAs[source] = sha
             }
-            let arguments = ["EVALSHA", sha, String(keys.count)] + keys + [String(configuration.dedupeSeconds)]
-            let reply = try roundTrip([RedisCommand(arguments)])[0]
+            let reply = try roundTrip([RedisCommand(["EVALSHA", sha, String(keys.count)] + keys + arguments)])[0]
             if case .error(let message) = reply {
                 if message.hasPrefix("NOSCRIPT") {
-                    self[keyPath: cached] = nil
+                    scriptSHAs[source] = nil
                     continue
                 }
-                throw CounterStoreError(reason: "Redis refused the dedupe script: \(message)")
+                throw Self.error(fromReply: message, key: keys[0])
             }
             return reply
         }
@@ -102,7 +128,7 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         } catch {
             // A hiredis context is dead after any error; the next call connects anew.
             connection = nil
-            throw CounterStoreError(reason: error.message)
+            throw CounterStoreError(error.isRefusal ? .refused : .unavailable, reason: error.message)
         }
     }
 

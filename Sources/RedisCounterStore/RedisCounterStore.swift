@@ -78,6 +78,8 @@ public final class RedisCounterStore: CounterStore {
     private var firstWaiting = 0
     private var failedAttempts = 0
     private var lastError: CounterStoreError?
+    /// The last invalid counter logged, so a steady data error is logged once.
+    private var lastDataError: CounterStoreError?
     private lazy var socketHandler = SocketHandler(store: self)
     private var hasConnectedBefore = false
     private let errorCount = Metrics.Counter(label: "biggoal_redis_errors_total")
@@ -99,32 +101,57 @@ public final class RedisCounterStore: CounterStore {
     // MARK: CounterStore
 
     public func increment(_ counter: Counters.Counter, _ completion: @escaping (Result<Int, CounterStoreError>) -> Void) {
-        send(commands.increment(counter)) { result in
-            completion(result.flatMap(Self.integer))
+        send(commands.increment(counter)) { [unowned self] result in
+            completion(result.flatMap { integer($0, of: counter) })
         }
     }
 
     public func value(of counter: Counters.Counter, _ completion: @escaping (Result<Int, CounterStoreError>) -> Void) {
-        send(commands.get(counter)) { result in
-            completion(result.flatMap { reply in reply == .null ? .success(0) : Self.integer(reply) })
+        send(commands.get(counter)) { [unowned self] result in
+            completion(result.flatMap { reply in reply == .null ? .success(0) : integer(reply, of: counter) })
         }
     }
 
+    /// PINGs, and reads both counters: a counter holding something that is not an integer
+    /// makes the service unable to count, and health says so.
     public func checkHealth(_ completion: @escaping (Result<Void, CounterStoreError>) -> Void) {
+        var outcome: Result<Void, CounterStoreError> = .success(())
+        var remaining = 1 + Counters.Counter.allCases.count
+        let finish: (CounterStoreError?) -> Void = { error in
+            if let error, case .success = outcome { outcome = .failure(error) }
+            remaining -= 1
+            if remaining == 0 { completion(outcome) }
+        }
         send(commands.ping) { result in
-            completion(result.flatMap { reply in
-                if case .error(let message) = reply { return .failure(CounterStoreError(reason: message)) }
-                return .success(())
-            })
+            switch result {
+            case .success(.error(let message)): finish(CounterStoreError(reason: message))
+            case .success: finish(nil)
+            case .failure(let error): finish(error)
+            }
+        }
+        for counter in Counters.Counter.allCases {
+            value(of: counter) { result in
+                if case .failure(let error) = result { finish(error) } else { finish(nil) }
+            }
         }
     }
 
-    private static func integer(_ reply: RedisReply) -> Result<Int, CounterStoreError> {
-        if case .error(let message) = reply { return .failure(CounterStoreError(reason: message)) }
-        guard let value = reply.integerValue else {
-            return .failure(CounterStoreError(reason: "unexpected reply \(reply)"))
+    /// The counter's value in `reply`. Anything but an integer means the key holds data we
+    /// cannot count on: a data error (500), not an outage (503), and counted as a Redis error.
+    private func integer(_ reply: RedisReply, of counter: Counters.Counter) -> Result<Int, CounterStoreError> {
+        if let value = reply.integerValue { return .success(value) }
+        let key = counter == .received ? configuration.receivedKey : configuration.sentKey
+        if case .error(let message) = reply, !(message.contains("not an integer") || message.hasPrefix("WRONGTYPE")) {
+            errorCount.increment()
+            return .failure(CounterStoreError(reason: "Redis refused the command: \(message)"))
         }
-        return .success(value)
+        errorCount.increment()
+        let error = CounterStoreError(.invalidData, reason: "counter \(key) holds a non-integer value")
+        if lastDataError != error {
+            logger.error("a counter cannot be counted on; repair the key", metadata: ["reason": "\(error.reason)"])
+            lastDataError = error
+        }
+        return .failure(error)
     }
 
     // MARK: Sending
@@ -176,7 +203,9 @@ public final class RedisCounterStore: CounterStore {
             state = .connected(connection)
             if hasConnectedBefore { reconnectCount.increment() }
             hasConnectedBefore = true
-            logger.info("connected to Redis", metadata: ["address": "\(configuration.host):\(configuration.port)"])
+            if failedAttempts == 0 {
+                logger.info("connected to Redis", metadata: ["address": "\(configuration.host):\(configuration.port)"])
+            }
             writeOutput(connection)
         case .connected(let connection):
             if events.contains(.readable) || events.contains(.failed) {
@@ -197,8 +226,14 @@ public final class RedisCounterStore: CounterStore {
                 }
                 let entry = waiting[firstWaiting]
                 firstWaiting += 1
-                failedAttempts = 0
-                lastError = nil
+                // Any answer but an error shows the connection set up and usable (a refused
+                // AUTH is an error reply): only then does the back-off start again from
+                // its shortest delay.
+                if !reply.isError {
+                    if failedAttempts > 0 { logger.info("Redis is back", metadata: ["address": "\(configuration.host):\(configuration.port)"]) }
+                    failedAttempts = 0
+                    lastError = nil
+                }
                 entry.handler(.success(reply))
                 // A handler may have failed the connection (a refused handshake).
                 guard case .connected(let current) = state, current === connection else { return }
@@ -234,8 +269,7 @@ public final class RedisCounterStore: CounterStore {
             connection.append(command)
             waiting.append(Waiting(deadline: loop.now + timeoutNanoseconds) { [unowned self] result in
                 if case .success(.error(let message)) = result {
-                    logger.error("Redis refused the connection setup", metadata: ["reply": "\(message)"])
-                    fail(CounterStoreError(reason: "Redis refused the connection setup: \(message)"))
+                    fail(CounterStoreError(.refused, reason: "Redis refused the connection setup: \(message)"))
                 }
             })
         }

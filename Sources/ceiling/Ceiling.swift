@@ -74,10 +74,9 @@ struct Ceiling: ParsableCommand {
                 if started == nil { started = Date() }
                 let now = UInt64(Date().timeIntervalSince1970)
                 let replies = deliveries.map { delivery in
-                    let id = delivery.message.messageID.map { "reply-\($0)" }
                     let message = consumerReply
-                        ? policy.reply(to: delivery.message, messageID: id ?? "reply", now: now).message
-                        : Message(body: Array("reply".utf8), messageID: id, type: "hello", persistent: true)
+                        ? policy.reply(to: delivery.message, now: now).message
+                        : Message(body: Array("reply".utf8), messageID: ReplyPolicy.replyID(for: delivery.message), type: "hello", persistent: true)
                     return (message: message, destination: destination)
                 }
                 progressed = true

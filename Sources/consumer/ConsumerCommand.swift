@@ -47,13 +47,20 @@ struct ConsumerCommand: AsyncParsableCommand {
         let logger = Logger(label: settings.serviceName)
         logger.info("starting", metadata: settings.loggable.mapValues { .string($0) })
         ProcessLimits.ignoreBrokenPipes()
+        ProcessLimits.raiseOpenFilesLimit()
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let consumer = Consumer(settings: settings, logger: logger)
         var statusServer: HTTPServer?
         if settings.metricsPort != 0 {
-            let configuration = HTTPServerConfiguration(host: settings.metricsHost, port: settings.metricsPort, eventLoops: 1, maxConnections: 64)
+            // Scrapers and probes are few and quick: idle sockets are closed after 5 s, and
+            // there is room for a thousand of them, so holding sockets open cannot lock
+            // the probes out.
+            let configuration = HTTPServerConfiguration(
+                host: settings.metricsHost, port: settings.metricsPort, eventLoops: 1, maxConnections: 1024,
+                headerTimeoutMilliseconds: 5000, idleTimeoutMilliseconds: 5000
+            )
             let server = HTTPServer(configuration: configuration, logger: logger) { [health = consumer.health] _ in
                 ConsumerStatusResponder(registry: registry, health: health)
             }

@@ -109,7 +109,7 @@ struct PublishCommand: AsyncParsableCommand {
         Message(
             body: Array(body.utf8),
             contentType: "text/plain; charset=utf-8",
-            messageID: id,
+            messageID: MessageID(id),
             replyTo: replyTo,
             type: type,
             appID: "biggoal-publish",

@@ -4,6 +4,11 @@ import RedisCounterStore
 import ServiceTestSupport
 import Testing
 
+/// Ids as the store takes them: raw bytes.
+private func ids(_ values: String?...) -> [[UInt8]?] {
+    values.map { $0.map { Array($0.utf8) } }
+}
+
 @Suite("Idempotent batch counting against a real Redis")
 struct RedisBatchCounterStoreTests {
     func makeStore(dedupeSeconds: Int = 86_400) throws -> (RedisBatchCounterStore, RedisCounterStore.Configuration, RedisTestClient) {
@@ -19,20 +24,20 @@ struct RedisBatchCounterStoreTests {
 
     @Test func eachIDCountsOnce() throws {
         let (store, configuration, redis) = try makeStore()
-        let first = try store.countReceived(["a", "b", "c"])
+        let first = try store.countReceived(ids("a", "b", "c"))
         #expect(first.allSatisfy { $0.isFirstDelivery && !$0.isAlreadyAnswered })
-        let again = try store.countReceived(["b", "c", "d"])
+        let again = try store.countReceived(ids("b", "c", "d"))
         #expect(again.map(\.isFirstDelivery) == [false, false, true])
         #expect(try redis.count(configuration.receivedKey) == 4)
     }
 
     @Test func answeredHellosAreReportedAndSentCountsOnce() throws {
         let (store, configuration, redis) = try makeStore()
-        _ = try store.countReceived(["a", "b"])
-        try store.countSent(["a"])
-        try store.countSent(["a"])
+        _ = try store.countReceived(ids("a", "b"))
+        try store.countSent(ids("a"))
+        try store.countSent(ids("a"))
         #expect(try redis.count(configuration.sentKey) == 1)
-        let redelivered = try store.countReceived(["a", "b"])
+        let redelivered = try store.countReceived(ids("a", "b"))
         #expect(redelivered.map(\.isAlreadyAnswered) == [true, false])
         #expect(redelivered.map(\.isFirstDelivery) == [false, false])
         #expect(try redis.count(configuration.receivedKey) == 2)
@@ -40,16 +45,16 @@ struct RedisBatchCounterStoreTests {
 
     @Test func hellosWithoutIDsCountEveryTime() throws {
         let (store, configuration, redis) = try makeStore()
-        _ = try store.countReceived([nil, "a", nil])
-        _ = try store.countReceived([nil, "a"])
-        try store.countSent([nil, nil])
+        _ = try store.countReceived(ids(nil, "a", nil))
+        _ = try store.countReceived(ids(nil, "a"))
+        try store.countSent(ids(nil, nil))
         #expect(try redis.count(configuration.receivedKey) == 4)
         #expect(try redis.count(configuration.sentKey) == 2)
     }
 
     @Test func marksExpire() throws {
         let (store, configuration, redis) = try makeStore(dedupeSeconds: 120)
-        _ = try store.countReceived(["x"])
+        _ = try store.countReceived(ids("x"))
         let ttl = try redis.run("TTL", "\(configuration.dedupePrefix)received:x").integerValue ?? -1
         #expect(ttl > 0 && ttl <= 120)
     }
@@ -58,10 +63,69 @@ struct RedisBatchCounterStoreTests {
         let server = try RedisServerProcess()
         let configuration = RedisCounterStore.Configuration(host: "127.0.0.1", port: server.port)
         let store = RedisBatchCounterStore(configuration: configuration)
-        _ = try store.countReceived(["a"])
+        _ = try store.countReceived(ids("a"))
         let redis = try RedisTestClient(host: "127.0.0.1", port: server.port)
         try redis.run("SCRIPT", "FLUSH")
-        _ = try store.countReceived(["b"])
+        _ = try store.countReceived(ids("b"))
         #expect(try redis.count(configuration.receivedKey) == 2)
+    }
+
+    @Test func idsAreRawBytesAndInvalidUTF8DoesNotCollide() throws {
+        let (store, configuration, redis) = try makeStore()
+        let statuses = try store.countReceived([[0xFF, 0xFE], [0xFD, 0xFC], Array("\u{FFFD}\u{FFFD}".utf8)])
+        #expect(statuses.allSatisfy { $0.isFirstDelivery })
+        #expect(try redis.count(configuration.receivedKey) == 3)
+        #expect(try redis.run("EXISTS", "\(configuration.dedupePrefix)received-hex:fffe").integerValue == 1)
+        #expect(try store.countReceived([[0xFF, 0xFE]]).map(\.isFirstDelivery) == [false])
+    }
+
+    @Test func aCountingScriptThatFailsWritesNothing() throws {
+        let (store, configuration, redis) = try makeStore()
+        try redis.run("SET", configuration.receivedKey, "not a number")
+        for _ in 0..<3 {
+            #expect(throws: CounterStoreError(.invalidData, reason: "counter \(configuration.receivedKey) holds a non-integer value")) {
+                try store.countReceived(ids("a", "b", nil))
+            }
+        }
+        #expect(try redis.run("EXISTS", "\(configuration.dedupePrefix)received:a").integerValue == 0, "no mark without its count")
+        try redis.run("SET", configuration.sentKey, "12abc")
+        #expect(throws: CounterStoreError.self) { try store.countSent(ids("a")) }
+        #expect(try redis.run("EXISTS", "\(configuration.dedupePrefix)sent:a").integerValue == 0)
+
+        // Repaired, every hello counts exactly once.
+        try redis.delete(configuration.receivedKey, configuration.sentKey)
+        #expect(try store.countReceived(ids("a", "b")).allSatisfy { $0.isFirstDelivery })
+        try store.countSent(ids("a", "b"))
+        #expect(try redis.count(configuration.receivedKey) == 2)
+        #expect(try redis.count(configuration.sentKey) == 2)
+    }
+
+    @Test func aCounterOfAnotherTypeOrAtTheLimitIsInvalidData() throws {
+        let (store, configuration, redis) = try makeStore()
+        try redis.run("RPUSH", configuration.receivedKey, "x")
+        #expect(throws: CounterStoreError.self) { try store.countReceived(ids("a")) }
+        #expect(throws: CounterStoreError.self) { try store.countReceived(ids(nil)) }
+        try redis.delete(configuration.receivedKey)
+        try redis.run("SET", configuration.receivedKey, "9223372036854775807")
+        #expect(throws: CounterStoreError.self) { try store.countReceived(ids("a")) }
+        #expect(try redis.run("EXISTS", "\(configuration.dedupePrefix)received:a").integerValue == 0)
+    }
+
+    @Test func duplicateIDsInOneCallCountOnce() throws {
+        let (store, configuration, redis) = try makeStore()
+        let statuses = try store.countReceived(ids("a", "a"))
+        #expect(statuses.map(\.isFirstDelivery) == [true, false])
+        #expect(try redis.count(configuration.receivedKey) == 1)
+    }
+
+    @Test func failedAttemptsAreCountedPerIDWithTheirTimes() throws {
+        let (store, configuration, redis) = try makeStore(dedupeSeconds: 300)
+        let first = try store.recordFailedAttempt(Array("m".utf8), now: 1_000)
+        let second = try store.recordFailedAttempt(Array("m".utf8), now: 1_007)
+        #expect(first == FailedAttempts(count: 1, firstFailure: 1_000, lastFailure: 1_000))
+        #expect(second == FailedAttempts(count: 2, firstFailure: 1_000, lastFailure: 1_007))
+        #expect(try store.recordFailedAttempt(Array("other".utf8), now: 5).count == 1)
+        let ttl = try redis.run("TTL", "\(configuration.dedupePrefix)attempts:m").integerValue ?? -1
+        #expect(ttl > 0 && ttl <= 300)
     }
 }

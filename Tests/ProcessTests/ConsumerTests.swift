@@ -126,10 +126,15 @@ struct ConsumerTests {
                 Issue.record("case \(index): \(error)")
             }
         }
-        // Five of the seven are hellos.
-        #expect(try AMQPTestClient.waitUntil(seconds: 20) { try redis.count(consumer.sentKey) == 5 })
+        // Five of the seven are hellos; the 10 MiB one is past amqp.maxMessageBytes and goes
+        // to the dead-letter queue unread.
+        #expect(try AMQPTestClient.waitUntil(seconds: 20) { try redis.count(consumer.sentKey) == 4 })
         #expect(try AMQPTestClient.waitUntil(seconds: 5) { try broker.depth(consumer.queue) == 0 })
-        #expect(try redis.count(consumer.receivedKey) == 5)
+        #expect(try redis.count(consumer.receivedKey) == 4)
+        let dead = try broker.take(2, from: consumer.queue + ".dead", seconds: 2)
+        #expect(dead.count == 1)
+        #expect(dead.first?.properties.headers?["x-biggoal-reason"] == .text("too_large"))
+        #expect(dead.first?.properties.headers?["x-biggoal-body-bytes"] == .int64(10 * 1024 * 1024))
         #expect(consumer.isRunning)
     }
 

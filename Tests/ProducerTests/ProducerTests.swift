@@ -54,14 +54,35 @@ final class ScriptedChannel: PublishChannel {
     var events: [ConfirmEvent] = []
     var isBlocked = false
     var respond: (Int, Message) -> [ConfirmEvent] = { sequence, _ in [.ack(sequence: UInt64(sequence), multiple: false)] }
+    /// Thrown by the next `nextConfirmEvent` (a channel the broker closed, say).
+    var failure: MessagingError?
+    /// Messages with this id are refused before sending, as AMQP refuses a 256-byte id.
+    var unsendableID: MessageID?
+    private(set) var reopened = 0
+    /// Publishes on the current channel, which the broker numbers from 1.
+    private var sequence = 0
 
     func publish(_ message: Message, to destination: Destination) throws(MessagingError) {
+        if let unsendableID, message.messageID == unsendableID {
+            throw MessagingError(.unsendable, reason: "message_id is longer than 255 bytes")
+        }
         published.append((message, destination))
-        events += respond(published.count, message)
+        sequence += 1
+        events += respond(sequence, message)
+    }
+
+    func reopen() throws(MessagingError) {
+        reopened += 1
+        sequence = 0
+        events = []
     }
 
     func nextConfirmEvent(timeoutMilliseconds: Int) throws(MessagingError) -> ConfirmEvent? {
-        events.isEmpty ? nil : events.removeFirst()
+        if let failure {
+            self.failure = nil
+            throw failure
+        }
+        return events.isEmpty ? nil : events.removeFirst()
     }
 }
 
@@ -87,7 +108,7 @@ struct ProducerTests {
     @Test func batchedMultipleAck() throws {
         let channel = ScriptedChannel()
         channel.respond = { sequence, _ in sequence == 3 ? [.ack(sequence: 3, multiple: true)] : [] }
-        let outcomes = try Producer(channel: channel).publish((1...3).map { (Message(messageID: "\($0)"), destination) })
+        let outcomes = try Producer(channel: channel).publish((1...3).map { (Message(messageID: MessageID("\($0)")), destination) })
         #expect(outcomes == [.confirmed, .confirmed, .confirmed])
     }
 
@@ -107,7 +128,7 @@ struct ProducerTests {
         let channel = ScriptedChannel()
         channel.respond = { _, _ in [] }
         let producer = Producer(channel: channel)
-        let first = try producer.send((1...2).map { (Message(messageID: "a\($0)"), destination) })
+        let first = try producer.send((1...2).map { (Message(messageID: MessageID("a\($0)")), destination) })
         let second = try producer.send([(Message(messageID: "b"), destination)])
         #expect(producer.pendingCount == 3)
 
@@ -127,6 +148,43 @@ struct ProducerTests {
         let producer = Producer(channel: ScriptedChannel())
         let sequences = try producer.send([])
         #expect(producer.takeOutcomes(of: sequences) == [])
+    }
+
+    @Test func aMessageThatCannotBeSentFailsAlone() throws {
+        let channel = ScriptedChannel()
+        channel.unsendableID = "too-long"
+        let outcomes = try Producer(channel: channel).publish(["a", "too-long", "b"].map { (Message(messageID: $0), destination) })
+        #expect(outcomes == [.confirmed, .unsendable("message_id is longer than 255 bytes"), .confirmed])
+        #expect(channel.published.count == 2)
+    }
+
+    @Test func aClosedChannelIsReplacedAndItsUnconfirmedPublishesAreLost() throws {
+        let channel = ScriptedChannel()
+        channel.respond = { _, _ in [] }
+        let producer = Producer(channel: channel)
+        let before = try producer.send(["a", "b", "c"].map { (Message(messageID: $0), destination) })
+        channel.events = [.ack(sequence: 1, multiple: false)]
+        try producer.collectConfirms(waitMilliseconds: 0)
+        channel.failure = MessagingError(.channelClosed, reason: "406 PRECONDITION_FAILED")
+        try producer.collectConfirms(waitMilliseconds: 0)
+        #expect(channel.reopened == 1)
+        #expect(producer.channelsReplaced == 1)
+        #expect(producer.pendingCount == 0)
+        #expect(producer.takeOutcomes(of: before) == [.confirmed, .lost("406 PRECONDITION_FAILED"), .lost("406 PRECONDITION_FAILED")])
+
+        // The new channel numbers from 1 again; tickets go on, and outcomes land on them.
+        let after = try producer.send([(Message(messageID: "d"), destination)])
+        #expect(after[0] > before[2])
+        channel.events = [.ack(sequence: 1, multiple: false)]
+        try producer.collectConfirms(waitMilliseconds: 0)
+        #expect(producer.takeOutcomes(of: after) == [.confirmed])
+    }
+
+    @Test func aConnectionFailureIsThrown() {
+        let channel = ScriptedChannel()
+        channel.failure = MessagingError(reason: "connection reset")
+        #expect(throws: MessagingError(reason: "connection reset")) { try Producer(channel: channel).collectConfirms(waitMilliseconds: 0) }
+        #expect(channel.reopened == 0)
     }
 
     @Test func missingConfirmsTimeOut() {
@@ -156,6 +214,8 @@ final class BlockedThenConfirming: PublishChannel {
     func publish(_ message: Message, to destination: Destination) throws(MessagingError) {
         try channel.publish(message, to: destination)
     }
+
+    func reopen() throws(MessagingError) {}
 
     func nextConfirmEvent(timeoutMilliseconds: Int) throws(MessagingError) -> ConfirmEvent? {
         count += 1
