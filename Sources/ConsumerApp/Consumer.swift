@@ -40,12 +40,13 @@ public final class Consumer: Sendable {
         let metrics = ConsumerMetrics()
         // One for the whole run: a fault that outlives a reconnect stays rate-limited.
         let faults = FaultLog(logger: logger)
+        let poisoned = PoisonedDestinations()
         var backoff = 0.5
         var lastFailure: String?
         var sessions = 0
         while !stopping {
             do throws(MessagingError) {
-                let session = try ConsumerSession(settings: settings, counter: counter, metrics: metrics, health: health, faults: faults, logger: logger)
+                let session = try ConsumerSession(settings: settings, counter: counter, metrics: metrics, health: health, faults: faults, poisoned: poisoned, logger: logger)
                 logger.info("consuming", metadata: ["queue": "\(settings.amqp.queue)", "prefetch": "\(settings.amqp.prefetch)"])
                 if sessions > 0 { metrics.reconnects.increment() }
                 sessions += 1

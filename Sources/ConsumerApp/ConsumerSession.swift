@@ -56,9 +56,12 @@ final class ConsumerSession {
     private var localAttempts: [UInt64: Int] = [:]
     private var redisPause: RedisPause?
     private var lastFlush = ContinuousClock.now
+    /// Reply destinations the broker dropped the whole connection over, kept across sessions.
+    private let poisoned: PoisonedDestinations
 
     init(settings: ConsumerSettings, counter: BatchCounterStore, metrics: ConsumerMetrics, health: ConsumerHealth,
-         faults: FaultLog, logger: Logger) throws(MessagingError) {
+         faults: FaultLog, poisoned: PoisonedDestinations, logger: Logger) throws(MessagingError) {
+        self.poisoned = poisoned
         self.metrics = metrics
         self.health = health
         self.faults = faults
@@ -108,12 +111,25 @@ final class ConsumerSession {
             source.close()
             publishChannel.close()
         }
-        while !shouldStop() {
-            if try !step() {
-                // Nothing moved: sleep until the broker says something on either connection,
-                // or the next retry is due.
-                source.waitForInput(alsoFrom: publishChannel, timeoutMilliseconds: retries.isEmpty ? 200 : 20)
+        do {
+            while !shouldStop() {
+                if try !step() {
+                    // Nothing moved: sleep until the broker says something on either
+                    // connection, or the next retry is due.
+                    source.waitForInput(alsoFrom: publishChannel, timeoutMilliseconds: retries.isEmpty ? 200 : 20)
+                }
             }
+        } catch {
+            // The connection died while one reply was with the broker alone: RabbitMQ 3.10
+            // drops the whole connection (541 INTERNAL_ERROR) over a malformed direct
+            // reply-to name. Remember the destination, so the redelivered hello is
+            // dead-lettered instead of taking the next connection down too.
+            if let (job, _) = isolated, case .reply(let reply) = job.outgoing, reply.isToRequester {
+                poisoned.insert(reply.destination.routingKey)
+                logger.warning("the broker dropped the connection over a reply; hellos asking for replies there will be dead-lettered",
+                               metadata: ["replyTo": "\(reply.destination.routingKey)", "reason": "\(error.reason)"])
+            }
+            throw error
         }
         // Stopping: take no more, and settle the batches whose replies are already out so
         // they are not answered twice. Deliveries held, waiting to retry or not started go
@@ -166,6 +182,9 @@ final class ConsumerSession {
         try start(batch, retrying: due)
         return true
     }
+
+    /// RabbitMQ's direct reply-to pseudo-queue names.
+    static let directReplyToPrefix = "amq.rabbitmq.reply-to."
 
     /// Deliveries taken and not yet acknowledged or handed back.
     private var unsettledCount: Int {
@@ -243,13 +262,33 @@ final class ConsumerSession {
                 faults.report("reply_to_refused", .warning, "a hello's reply_to names a refused queue; replying to the reply exchange",
                               metadata: ["replyTo": "\(refused)"])
             }
-            jobs.append(Job(delivery: hello, outgoing: .reply(reply)))
+            var job = Job(delivery: hello, outgoing: .reply(reply))
+            if reply.isToRequester, poisoned.contains(reply.destination.routingKey) {
+                job = deadLetterJob(hello, reason: .replyClosedChannel, detail: "the broker dropped the connection over a reply to this reply_to",
+                                    attempts: nil)
+            } else if reply.isToRequester, reply.destination.routingKey.hasPrefix(Self.directReplyToPrefix) {
+                // Direct reply-to names are decoded by the broker, and a malformed one takes
+                // the whole connection down: such replies go alone, so the one that does is
+                // known.
+                if let id = Hello.countingID(of: hello.message) { idsInProgress.insert(id) }
+                job.toIsolate = true
+                keep(job)
+                continue
+            }
+            if case .deadLetter = job.outgoing, rules.deadLetterQueue == nil {
+                metrics.count(.deadLettered)
+                settled.append(hello.tag)
+                forget(hello)
+                continue
+            }
+            jobs.append(job)
         }
         for job in jobs {
             if let id = Hello.countingID(of: job.delivery.message) { idsInProgress.insert(id) }
         }
         let tickets = try producer.send(jobs.map { ($0.message, $0.destination) })
-        inFlight.append(Batch(deliveries: batch.filter { delivery in !held.contains { $0.tag == delivery.tag } } + due.map(\.delivery),
+        let setAside = Set(held.map(\.tag) + isolation.map(\.delivery.tag) + retries.map(\.delivery.tag))
+        inFlight.append(Batch(deliveries: batch.filter { !setAside.contains($0.tag) } + due.map(\.delivery),
                               settled: settled, jobs: jobs, tickets: tickets, startedAt: startedAt))
     }
 
@@ -496,6 +535,21 @@ final class ConsumerSession {
         logger.info("Redis is back; resuming")
         return true
     }
+}
+
+/// Reply destinations that made the broker drop the connection, for the life of the
+/// process (at most 10,000; the oldest go first).
+final class PoisonedDestinations {
+    private var names: [String] = []
+    private var lookup: Set<String> = []
+
+    func insert(_ name: String) {
+        guard lookup.insert(name).inserted else { return }
+        names.append(name)
+        if names.count > 10_000 { lookup.remove(names.removeFirst()) }
+    }
+
+    func contains(_ name: String) -> Bool { lookup.contains(name) }
 }
 
 /// While Redis is paused: the last error and when to probe next.
