@@ -54,7 +54,7 @@ final class ConsumerSession {
     private var idsInProgress: Set<MessageID> = []
     /// Failed attempts of hellos without an id, which Redis cannot key (this session only).
     private var localAttempts: [UInt64: Int] = [:]
-    private var redisPause: RedisPause?
+    private var redis = RedisState()
     private var lastFlush = ContinuousClock.now
     /// Reply destinations the broker dropped the whole connection over, kept across sessions.
     private let poisoned: PoisonedDestinations
@@ -243,6 +243,7 @@ final class ConsumerSession {
             do {
                 let statuses = try counter.countReceived(toCount.map { Hello.countingID(of: $0.message)?.bytes })
                 counted = Array(zip(toCount, statuses))
+                redisCounted()
             } catch {
                 // Nothing was counted (the store is all or nothing): hold these until Redis
                 // is back, and start the rest.
@@ -272,7 +273,7 @@ final class ConsumerSession {
                 // known.
                 if let id = Hello.countingID(of: hello.message) { idsInProgress.insert(id) }
                 job.toIsolate = true
-                keep(job)
+                try keep(job)
                 continue
             }
             if case .deadLetter = job.outgoing, rules.deadLetterQueue == nil {
@@ -323,7 +324,7 @@ final class ConsumerSession {
             switch job.outgoing {
             case .reply(let reply):
                 if let next = try afterReply(job, reply, outcome) {
-                    keep(next)
+                    try keep(next)
                 } else if outcome == .confirmed {
                     answered.append(job.delivery)
                 } else {
@@ -348,7 +349,7 @@ final class ConsumerSession {
                 } else {
                     faults.report("dead_letter_failed", .warning, "the dead-letter queue did not take a message; will retry",
                                   metadata: ["outcome": "\(outcome)", "queue": "\(rules.deadLetterQueue ?? "")"])
-                    keep(job.retried(after: .seconds(1)))
+                    try keep(job.retried(after: .seconds(1)))
                 }
             }
         }
@@ -356,6 +357,7 @@ final class ConsumerSession {
             do {
                 try counter.countSent(answered.map { Hello.countingID(of: $0.message)?.bytes })
                 done += answered.map(\.tag)
+                redisCounted()
             } catch {
                 // Not counted (all or nothing): hand them back; the redelivery finds them
                 // received and unanswered, and sends the same reply again.
@@ -454,11 +456,11 @@ final class ConsumerSession {
 
     /// Keeps a job for later: to isolate, or to retry once due. A dead-letter job with no
     /// dead-letter queue is dropped at once: acknowledged and counted as dead-lettered.
-    private func keep(_ job: Job) {
+    private func keep(_ job: Job) throws(MessagingError) {
         if case .deadLetter(_, let reason) = job.outgoing, rules.deadLetterQueue == nil {
             metrics.count(.deadLettered)
             faults.report("dropped", .warning, "hello dropped (amqp.deadLetterQueue is empty)", metadata: ["reason": "\(reason.rawValue)"])
-            try? source.ack(job.delivery.tag, multiple: false)
+            try source.ack(job.delivery.tag, multiple: false)
             forget(job.delivery)
             return
         }
@@ -489,51 +491,61 @@ final class ConsumerSession {
     /// no older delivery is still unsettled, else one by one.
     private func acknowledge(_ tags: [UInt64], of batch: Batch) throws(MessagingError) {
         guard let last = tags.max() else { return }
-        let olderStillOpen = (held.map(\.tag) + inFlight.flatMap { $0.deliveries.map(\.tag) } + retries.map(\.delivery.tag)
-            + isolation.map(\.delivery.tag) + (isolated.map { [$0.job.delivery.tag] } ?? [])).contains { $0 < last }
-        if tags.count == batch.deliveries.count, !olderStillOpen {
+        if tags.count == batch.deliveries.count, !hasUnsettledDelivery(olderThan: last) {
             try source.ack(last, multiple: true)
             return
         }
         for tag in tags { try source.ack(tag, multiple: false) }
     }
 
-    // MARK: Redis
-
-    private func pauseForRedis(_ error: CounterStoreError) {
-        health.set("Redis: \(error.reason)")
-        if redisPause == nil {
-            let what = error.code == .invalidData ? "Redis holds data the consumer cannot count on; holding deliveries until it is repaired"
-                : "Redis unavailable; pausing deliveries until it is back"
-            logger.warning("\(what)", metadata: ["reason": "\(error.reason)", "code": "\(error.code)"])
-        } else if redisPause?.lastError != error {
-            logger.warning("Redis still unavailable", metadata: ["reason": "\(error.reason)", "code": "\(error.code)"])
-        }
-        redisPause = RedisPause(lastError: error, nextProbe: .now + .milliseconds(50), failedProbes: redisPause?.failedProbes ?? 0)
+    /// Whether any delivery not yet settled — held, in a batch, waiting to retry or being
+    /// isolated — has a tag below `tag`, so that a `multiple` ack up to `tag` would cover it.
+    private func hasUnsettledDelivery(olderThan tag: UInt64) -> Bool {
+        held.contains { $0.tag < tag }
+            || inFlight.contains { $0.deliveries.contains { $0.tag < tag } }
+            || retries.contains { $0.delivery.tag < tag }
+            || isolation.contains { $0.delivery.tag < tag }
+            || (isolated.map { $0.job.delivery.tag < tag } ?? false)
     }
 
-    /// Whether Redis can be used: true unless paused, and then probed with a back-off (50 ms
-    /// doubling to 2 s) that starts over only once a probe succeeds.
-    private func redisIsBack(now: ContinuousClock.Instant) -> Bool {
-        guard var pause = redisPause else { return true }
-        guard now >= pause.nextProbe else { return false }
-        do {
-            try counter.checkHealth()
-        } catch {
-            pause.failedProbes += 1
-            pause.nextProbe = now + .milliseconds(min(50 << min(pause.failedProbes, 6), 2000))
-            if pause.lastError != error {
-                logger.warning("Redis still unavailable", metadata: ["reason": "\(error.reason)", "code": "\(error.code)"])
-                pause.lastError = error
-                health.set("Redis: \(error.reason)")
-            }
-            redisPause = pause
-            return false
-        }
-        redisPause = nil
+    // MARK: Redis
+
+    /// Pauses counting after `error`, for a back-off (50 ms doubling to 2 s) that starts
+    /// over only once a count succeeds. Logged when the error changes, not on every retry.
+    private func pauseForRedis(_ error: CounterStoreError) {
+        redis.failures += 1
+        redis.nextTry = .now + .milliseconds(min(50 << min(redis.failures - 1, 6), 2000))
+        health.set("Redis: \(error.reason)")
+        guard redis.lastError != error else { return }
+        let what = error.code == .invalidData
+            ? "Redis holds data the consumer cannot count on; holding deliveries until it is repaired"
+            : "Redis unavailable; holding deliveries until it is back"
+        logger.warning("\(what)", metadata: ["reason": "\(error.reason)", "code": "\(error.code)"])
+        redis.lastError = error
+    }
+
+    /// A count succeeded: Redis is back, whatever was wrong.
+    private func redisCounted() {
+        guard redis.lastError != nil else { return }
+        redis = RedisState()
         health.set(nil)
         logger.info("Redis is back; resuming")
-        return true
+    }
+
+    /// Whether to try counting now: not while a back-off runs. An outage is probed with a
+    /// PING first, so a Redis that is still down costs no batch; bad data is probed by the
+    /// count itself, since PING would answer while the key is still broken.
+    private func redisIsBack(now: ContinuousClock.Instant) -> Bool {
+        guard let lastError = redis.lastError else { return true }
+        guard now >= redis.nextTry else { return false }
+        if lastError.code == .invalidData { return true }
+        do {
+            try counter.checkHealth()
+            return true
+        } catch {
+            pauseForRedis(error)
+            return false
+        }
     }
 }
 
@@ -552,11 +564,12 @@ final class PoisonedDestinations {
     func contains(_ name: String) -> Bool { lookup.contains(name) }
 }
 
-/// While Redis is paused: the last error and when to probe next.
-private struct RedisPause {
-    var lastError: CounterStoreError
-    var nextProbe: ContinuousClock.Instant
-    var failedProbes: Int
+/// Counting's trouble with Redis: the error last logged, the failures since the last
+/// count that succeeded, and when to try again.
+private struct RedisState {
+    var lastError: CounterStoreError?
+    var failures = 0
+    var nextTry = ContinuousClock.now
 }
 
 /// A batch between publishing and being acknowledged.

@@ -79,20 +79,8 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         guard amount > 0 else { return }
         let reply = try roundTrip([RedisCommand(["INCRBY", key, String(amount)])])[0]
         if case .error(let message) = reply {
-            throw Self.error(fromReply: message, key: key)
+            throw CounterStoreError(redisReply: message, key: key)
         }
-    }
-
-    /// A Redis error reply as a counter-store error: a counter that cannot be incremented
-    /// (our scripts' check, or INCR's own "not an integer" and WRONGTYPE) is invalid data.
-    static func error(fromReply message: String, key: String) -> CounterStoreError {
-        if let range = message.range(of: DedupeScripts.invalidCounterError + " ") {
-            return CounterStoreError(.invalidData, reason: String(message[range.upperBound...]))
-        }
-        if message.contains("not an integer") || message.hasPrefix("WRONGTYPE") {
-            return CounterStoreError(.invalidData, reason: "counter \(key) holds a non-integer value")
-        }
-        return CounterStoreError(reason: "Redis refused the command: \(message)")
     }
 
     /// Runs a script by its SHA, loading it first on a new connection (or when Redis has
@@ -114,7 +102,7 @@ public final class RedisBatchCounterStore: BatchCounterStore {
                     scriptSHAs[source] = nil
                     continue
                 }
-                throw Self.error(fromReply: message, key: keys[0])
+                throw CounterStoreError(redisReply: message, key: keys[0])
             }
             return reply
         }

@@ -140,14 +140,14 @@ public final class RedisCounterStore: CounterStore {
     /// cannot count on: a data error (500), not an outage (503), and counted as a Redis error.
     private func integer(_ reply: RedisReply, of counter: Counters.Counter) -> Result<Int, CounterStoreError> {
         if let value = reply.integerValue { return .success(value) }
-        let key = counter == .received ? configuration.receivedKey : configuration.sentKey
-        if case .error(let message) = reply, !(message.contains("not an integer") || message.hasPrefix("WRONGTYPE")) {
-            errorCount.increment()
-            return .failure(CounterStoreError(reason: "Redis refused the command: \(message)"))
-        }
         errorCount.increment()
-        let error = CounterStoreError(.invalidData, reason: "counter \(key) holds a non-integer value")
-        if lastDataError != error {
+        let key = counter == .received ? configuration.receivedKey : configuration.sentKey
+        let error = if case .error(let message) = reply {
+            CounterStoreError(redisReply: message, key: key)
+        } else {
+            CounterStoreError(.invalidData, reason: "counter \(key) holds a non-integer value")
+        }
+        if error.code == .invalidData, lastDataError != error {
             logger.error("a counter cannot be counted on; repair the key", metadata: ["reason": "\(error.reason)"])
             lastDataError = error
         }

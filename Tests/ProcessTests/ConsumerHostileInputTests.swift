@@ -156,5 +156,48 @@ struct ConsumerHostileInputTests {
         let dropped = log.split(separator: "\n").filter { $0.contains("requester's queue is gone") }
         #expect(dropped.count >= 1 && dropped.count <= 3, "\(dropped.count) lines")
     }
+
+    @Test func aCounterHoldingANonNumberHoldsDeliveriesUntilRepaired() throws {
+        let redis = try TestServices.redis()
+        let broker = try AMQPTestClient()
+        let port = try freePort()
+        let consumer = try ConsumerProcess(metricsPort: port)
+        try redis.run("SET", consumer.receivedKey, "not a number")
+        try broker.publishHellos(to: consumer.queue, count: 5)
+        Thread.sleep(forTimeInterval: 2)
+        #expect(try redis.run("GET", consumer.receivedKey) == .bulk(Array("not a number".utf8)), "nothing written")
+        #expect(try redis.count(consumer.sentKey) == 0)
+        #expect(try broker.take(1, from: consumer.replyQueue, seconds: 0.5).isEmpty, "no reply before the count")
+        let health = try HTTPTestClient(port: port).request("GET", "/health")
+        #expect(health.status == 503)
+        #expect(health.body.contains("\(consumer.receivedKey) holds a non-integer value"), "\(health.body)")
+
+        try redis.delete(consumer.receivedKey)
+        #expect(try AMQPTestClient.waitUntil(seconds: 10) { try redis.count(consumer.sentKey) == 5 })
+        #expect(try redis.count(consumer.receivedKey) == 5)
+        #expect(try broker.depth(consumer.queue) == 0)
+        #expect(consumer.terminate() == 0)
+        let held = consumer.standardError().split(separator: "\n").filter { $0.contains("holds a non-integer value") }
+        #expect(held.count == 1, "logged once, with the key: \(held)")
+    }
+
+    @Test func aRefusedRedisPasswordIsProbedWithBackOffAndLoggedOnce() throws {
+        let redis = try RedisServerProcess()
+        let broker = try AMQPTestClient()
+        let port = try freePort()
+        // The test Redis has no password, so any AUTH is refused.
+        let consumer = try ConsumerProcess(redisURL: "redis://:wrong-password@127.0.0.1:\(redis.port)/0", metricsPort: port)
+        try broker.publishHellos(to: consumer.queue, count: 3)
+        Thread.sleep(forTimeInterval: 3)
+        let health = try HTTPTestClient(port: port).request("GET", "/health")
+        #expect(health.status == 503)
+        #expect(health.body.contains("refused"), "\(health.body)")
+        #expect(consumer.terminate() == 0)
+        let log = consumer.standardError()
+        let lines = log.split(separator: "\n").filter { $0.contains("Redis") && !$0.contains("starting") }
+        #expect(lines.count <= 2, "\(lines.count) lines:\n\(lines.joined(separator: "\n"))")
+        #expect(!log.contains("wrong-password"))
+        #expect(try AMQPTestClient.waitUntil(seconds: 5) { try broker.depth(consumer.queue) == 3 }, "nothing acknowledged")
+    }
 }
 }

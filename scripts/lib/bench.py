@@ -40,10 +40,11 @@ def delete_queues(url, names, exchanges=()):
     connection.close()
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
+    """A process's resident set now (VmRSS), or its peak so far (VmHWM), in KiB."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -237,6 +238,44 @@ def main():
         delete_queues(options.amqp_url, [queue, f"{queue}-sent"], [f"{queue}-x"])
         return rate, peak
 
+    # Memory against hostile publishers: a backlog of hellos with huge hellos among them
+    # (the broker's limit is 128 MiB). They are dead-lettered unread, so the consumer's peak
+    # must stay where it is without them.
+    huge_count, huge_mib = (5, 100) if options.quick else (20, 100)
+
+    def hostile_drain():
+        queue = f"bench-huge-{uuid.uuid4().hex[:6]}"
+        sent_key = f"{queue}:sent"
+        connection = pika.BlockingConnection(pika.URLParameters(options.amqp_url))
+        channel = connection.channel()
+        channel.queue_declare(queue, durable=True)
+        huge = b"\xab" * (huge_mib << 20)
+        for index in range(huge_count):
+            subprocess.run([os.path.join(options.bin, "publish"), "--amqp-url", options.amqp_url, "--queue", queue,
+                            "--count", str(hellos // huge_count), "--id-prefix", f"{queue}-{index}"],
+                           check=True, stdout=subprocess.DEVNULL)
+            channel.basic_publish("", queue, huge, pika.BasicProperties(headers={"type": "hello"}, message_id=f"{queue}-huge-{index}"))
+        connection.close()
+        del huge
+        service = Service([os.path.join(options.bin, "consumer"), "--amqp-url", options.amqp_url, "--redis-url", redis_url,
+                           "--amqp-queue", queue, "--redis-received-key", f"{queue}:received", "--redis-sent-key", sent_key,
+                           "--amqp-reply-queue", f"{queue}-sent", "--amqp-reply-exchange", f"{queue}-x",
+                           "--consumer-metrics-port", "0"])
+        started = time.monotonic()
+        expected = hellos // huge_count * huge_count
+        while counters.get(sent_key) < expected and time.monotonic() - started < 600:
+            time.sleep(0.05)
+        peak = rss_kib(service.pid, "VmHWM")
+        counted = counters.get(sent_key)
+        service.stop()
+        connection = pika.BlockingConnection(pika.URLParameters(options.amqp_url))
+        dead = connection.channel().queue_declare(f"{queue}.dead", passive=True).method.message_count
+        connection.close()
+        delete_queues(options.amqp_url, [queue, f"{queue}-sent", f"{queue}.dead"], [f"{queue}-x"])
+        return peak, counted, expected, dead
+
+    hostile_peak, hostile_counted, hostile_expected, hostile_dead = hostile_drain()
+
     drains = {}  # (prefetch, what) -> rates
     consumer_rss = 0
     for _ in range(rounds):
@@ -273,6 +312,9 @@ def main():
         f"| `api` start-up, exec to first `/ping` answer | {summary(startups, '{:.1f}')} ms |",
         f"| exactness: POST /receive answered 2xx vs counted in Redis | {answered} answered, {counted} counted |",
         f"| `consumer` peak RSS while draining | {consumer_rss / 1024:.1f} MB |",
+        f"| `consumer` peak RSS (VmHWM) draining {hostile_expected} hellos with {huge_count} × {huge_mib} MiB hellos "
+        f"among them | {hostile_peak / 1024:.1f} MB (target: under 64 MB); {hostile_counted} answered, "
+        f"{hostile_dead} dead-lettered unread |",
         "",
         f"Draining a backlog of {hellos} hellos, msg/s. `consumer`: counted once, replied, confirmed, counted, "
         "acknowledged. `ceiling`: the broker's own rate for consume → confirmed reply → ack with nothing else, "
@@ -294,7 +336,7 @@ def main():
     print(text)
     with open(options.output, "w") as f:
         f.write(text)
-    sys.exit(0 if answered == counted else 1)
+    sys.exit(0 if answered == counted and hostile_counted == hostile_expected and hostile_dead == huge_count else 1)
 
 
 if __name__ == "__main__":

@@ -143,6 +143,14 @@ class Process:
     def alive(self):
         return self.process.poll() is None
 
+    def peak_rss_mb(self):
+        """The process's peak resident set (VmHWM), in MB."""
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
     def log_text(self):
         with open(self.log, errors="replace") as f:
             return f.read()
@@ -163,14 +171,14 @@ class Scenario:
         self.id_prefix = tag
         self.consumers = []
 
-    def consumer(self):
+    def consumer(self, *extra):
         log = os.path.join(self.suite.work, f"{self.queue}-consumer.log")
         consumer = Process(os.path.join(self.suite.bin, "consumer"), [
             "--amqp-url", self.suite.broker.url, "--redis-url", self.suite.redis.url,
             "--amqp-queue", self.queue, "--amqp-reply-exchange", self.reply_exchange,
             "--amqp-reply-queue", self.reply_queue, "--redis-received-key", self.received_key,
             "--redis-sent-key", self.sent_key, "--redis-dedupe-prefix", self.dedupe_prefix,
-            "--amqp-heartbeat-seconds", "10", "--consumer-metrics-port", "0",
+            "--amqp-heartbeat-seconds", "10", "--consumer-metrics-port", "0", *extra,
         ], log)
         self.consumers.append(consumer)
         wait_until(15, lambda: "consuming" in consumer.log_text())
@@ -200,6 +208,57 @@ class Scenario:
     def counts(self):
         return self.suite.redis.get(self.received_key), self.suite.redis.get(self.sent_key)
 
+    @property
+    def dead_letter_queue(self):
+        return f"{self.queue}.dead"
+
+    def publish_hostile(self, messages, spread=2.0):
+        """Publishes (properties, body) pairs straight through pika, spread over `spread`
+        seconds so they land among the normal hellos a background publisher is sending."""
+        channel = self.suite.broker.channel()
+        channel.queue_declare(self.queue, durable=True)
+        for properties, body in messages:
+            channel.basic_publish("", self.queue, body, properties)
+            time.sleep(spread / max(len(messages), 1))
+        channel.connection.close()
+
+    def hostile_hello(self, message_id=None, reply_to=None, body=b"hi"):
+        return (pika.BasicProperties(headers={"type": "hello"}, message_id=message_id, reply_to=reply_to, delivery_mode=2), body)
+
+    def dead_letters(self):
+        """Drains the dead-letter queue; returns the reasons of what it held."""
+        channel = self.suite.broker.channel()
+        reasons = []
+        while True:
+            method, properties, _ = channel.basic_get(self.dead_letter_queue, auto_ack=True)
+            if method is None:
+                break
+            reasons.append((properties.headers or {}).get("x-biggoal-reason"))
+        channel.connection.close()
+        return reasons
+
+    def hostile_figures(self, consumer, received, sent, replies, dead=0, reason=None, extra="", one_copy_each=True):
+        """The checks every hostile-input scenario shares: exact counts, one reply per
+        answered id, an empty inbound queue, what went to the dead-letter queue and why, one
+        consumer process that never restarted, and a short log."""
+        wait_until(180, lambda: self.counts() == (received, sent) and self.suite.broker.depth(self.queue) == 0, step=0.2)
+        time.sleep(0.5)
+        got_received, got_sent = self.counts()
+        depth = self.suite.broker.depth(self.queue)
+        total, distinct = self.suite.broker.reply_ids(self.reply_queue)
+        reasons = self.dead_letters()
+        log = consumer.log_text()
+        lines = log.count("\n")
+        # A reply whose confirm a dropped connection took with it is sent again, with the
+        # same id: where connections drop, copies are allowed, distinct ids are not.
+        copies_ok = total == replies if one_copy_each else total >= replies
+        ok = (got_received == received and got_sent == sent and depth == 0 and copies_ok and distinct == replies
+              and len(reasons) == dead and all(r == reason for r in reasons) and consumer.alive() and lines < 200)
+        text = (f"received={got_received}/{received} sent={got_sent}/{sent} queue={depth} replies={total} distinct={distinct}/{replies}"
+                f" dead-lettered={len(reasons)}/{dead}{' (' + reason + ')' if reason and reasons else ''}"
+                f" consumer alive={consumer.alive()} log lines={lines}{extra}")
+        return ok, text
+
     def settle(self, expected, seconds=180):
         """Waits until both counters reach `expected` and the queue is empty."""
         wait_until(seconds, lambda: self.counts() == (expected, expected) and self.suite.broker.depth(self.queue) == 0, step=0.2)
@@ -224,6 +283,8 @@ class Suite:
         self.work = options.work
         self.messages = options.messages
         self.kills = options.kills
+        # Scenario 18: the issue's 20 x 100 MiB at full size; 3 x 16 MiB at CI size.
+        self.huge_count, self.huge_megabytes = (3, 16) if options.ci else (20, 100)
         self.redis = Redis(options.work)
         self.broker = Broker(options.amqp_port, options.rabbitmq_dir)
         self.failures = 0
@@ -440,6 +501,101 @@ class Suite:
         ok, text = s.figures(2 * n)
         return ok and sent_while_unbound == 0, text + f" counted while unbound={sent_while_unbound}"
 
+
+    # 12 and on: hostile messages among normal hellos. Each scenario publishes the suite's
+    # size of normal hellos in the background and its hostile messages in between.
+    HOSTILE = 20
+
+    def background_hellos(self, s, *consumer_arguments):
+        n = self.messages
+        consumer = s.consumer(*consumer_arguments)
+        return n, consumer, s.publish(n, rate=max(n // 4, 200), background=True)
+
+    # 12
+    def long_ids(self, s):
+        n, consumer, publisher = self.background_hellos(s)
+        s.publish_hostile([s.hostile_hello(f"{s.id_prefix}-long-{i}-".ljust(250 + i % 6, "x")) for i in range(self.HOSTILE)])
+        publisher.wait()
+        expected = n + self.HOSTILE
+        return s.hostile_figures(consumer, expected, expected, expected)
+
+    # 13
+    def bogus_direct_reply_to(self, s):
+        n, consumer, publisher = self.background_hellos(s)
+        half = self.HOSTILE // 2
+        # RabbitMQ 3.10 drops the publishing connection over the first kind (541
+        # INTERNAL_ERROR); the second is merely unroutable, so its reply is dropped.
+        dropping = [s.hostile_hello(f"{s.id_prefix}-direct-{i}", reply_to=f"amq.rabbitmq.reply-to.g2gDZA{i}.x") for i in range(half)]
+        unroutable = [s.hostile_hello(f"{s.id_prefix}-plain-{i}", reply_to=f"amq.rabbitmq.reply-to.bogus{i}") for i in range(half)]
+        s.publish_hostile([m for pair in zip(dropping, unroutable) for m in pair])
+        publisher.wait()
+        reconnects = consumer.log_text().count("consuming") - 1
+        return s.hostile_figures(consumer, n + self.HOSTILE, n, n, dead=half, reason="reply_closed_channel",
+                                 extra=f" reconnects={reconnects}", one_copy_each=False)
+
+    # 14
+    def empty_ids(self, s):
+        n, consumer, publisher = self.background_hellos(s)
+        s.publish_hostile([s.hostile_hello("") for _ in range(self.HOSTILE)])
+        publisher.wait()
+        expected = n + self.HOSTILE
+        return s.hostile_figures(consumer, expected, expected, expected)
+
+    # 15
+    def invalid_utf8_ids(self, s):
+        n, consumer, publisher = self.background_hellos(s)
+        # pika sends bytes as they are (a str would go as UTF-8).
+        ids = [bytes([0xFF, 0xFE, i]) + s.id_prefix.encode() for i in range(self.HOSTILE)]
+        s.publish_hostile([s.hostile_hello(i) for i in ids], spread=0)
+        publisher.wait()
+        expected = n + self.HOSTILE
+        return s.hostile_figures(consumer, expected, expected, expected)
+
+    # 16
+    def reply_to_inbound_queue(self, s):
+        n, consumer, publisher = self.background_hellos(s)
+        s.publish_hostile([s.hostile_hello(f"{s.id_prefix}-loop-{i}", reply_to=s.queue) for i in range(self.HOSTILE)])
+        publisher.wait()
+        expected = n + self.HOSTILE
+        return s.hostile_figures(consumer, expected, expected, expected)
+
+    # 17
+    def refusing_requester(self, s):
+        requester = f"{s.queue}-full"
+        channel = self.broker.channel()
+        channel.queue_declare(requester, arguments={"x-max-length": 0, "x-overflow": "reject-publish"})
+        channel.connection.close()
+        n, consumer, publisher = self.background_hellos(s)
+        started = time.monotonic()
+        s.publish_hostile([s.hostile_hello(f"{s.id_prefix}-refused-{i}", reply_to=requester) for i in range(self.HOSTILE)])
+        publisher.wait()
+        wait_until(120, lambda: s.counts()[1] >= n, step=0.1)
+        drained = time.monotonic() - started
+        ok, text = s.hostile_figures(consumer, n + self.HOSTILE, n, n, dead=self.HOSTILE, reason="reply_refused",
+                                     extra=f" normal hellos done in {drained:.1f} s")
+        channel = self.broker.channel()
+        channel.queue_delete(requester)
+        channel.connection.close()
+        return ok, text
+
+    # 18
+    def huge_bodies(self, s):
+        n, consumer, publisher = self.background_hellos(s)
+        size = self.huge_megabytes << 20
+        s.publish_hostile([s.hostile_hello(f"{s.id_prefix}-huge-{i}", body=b"\xab" * size) for i in range(self.huge_count)], spread=0)
+        publisher.wait()
+        ok, text = s.hostile_figures(consumer, n, n, n, dead=self.huge_count, reason="too_large")
+        peak = consumer.peak_rss_mb()
+        return ok and peak < 64, text + f" {self.huge_count}x{self.huge_megabytes} MiB, consumer peak RSS={peak:.1f} MB (limit 64)"
+
+    # 19
+    def duplicates_in_a_batch(self, s):
+        n, consumer, publisher = self.background_hellos(s)
+        s.publish_hostile([s.hostile_hello(f"{s.id_prefix}-dup-{i}") for i in range(self.HOSTILE) for _ in range(3)], spread=0)
+        publisher.wait()
+        expected = n + self.HOSTILE
+        return s.hostile_figures(consumer, expected, expected, expected)
+
     SCENARIOS = [
         (1, "consumer SIGKILLed at random moments, restarted each time", "consumer_kills"),
         (2, "RabbitMQ restarted mid-stream", "broker_restart"),
@@ -452,6 +608,14 @@ class Suite:
         (9, "rabbitmqctl close_all_connections five times", "closed_connections"),
         (10, "inbound queue deleted under the consumer", "queue_deleted"),
         (11, "reply binding removed for a while", "binding_removed"),
+        (12, "hellos with 250-byte message ids among them", "long_ids"),
+        (13, "hellos whose direct reply-to names drop the connection or route nowhere", "bogus_direct_reply_to"),
+        (14, "hellos with an empty message_id", "empty_ids"),
+        (15, "hellos whose message ids are not UTF-8", "invalid_utf8_ids"),
+        (16, "hellos whose reply_to is the inbound queue", "reply_to_inbound_queue"),
+        (17, "hellos whose requester queue refuses every reply", "refusing_requester"),
+        (18, "huge hellos", "huge_bodies"),
+        (19, "the same hello three times in one batch", "duplicates_in_a_batch"),
     ]
 
     def run(self, only):

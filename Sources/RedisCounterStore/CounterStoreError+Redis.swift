@@ -1,0 +1,17 @@
+import Counters
+
+extension CounterStoreError {
+    /// The error for Redis's error reply `message` to a command on the counter `key`. A
+    /// counter that cannot be incremented — our scripts' own check, or INCR's "not an
+    /// integer" and WRONGTYPE — is invalid data, which retrying cannot mend; anything else
+    /// is Redis refusing the command.
+    init(redisReply message: String, key: String) {
+        if let range = message.range(of: DedupeScripts.invalidCounterError + " ") {
+            self.init(.invalidData, reason: String(message[range.upperBound...]))
+        } else if message.contains("not an integer") || message.hasPrefix("WRONGTYPE") {
+            self.init(.invalidData, reason: "counter \(key) holds a non-integer value")
+        } else {
+            self.init(reason: "Redis refused the command: \(message)")
+        }
+    }
+}
