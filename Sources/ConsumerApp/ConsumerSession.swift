@@ -42,13 +42,13 @@ final class ConsumerSession {
     /// broker blocks publishing, or a refused reply is being isolated).
     private var held: [Delivery] = []
     /// Batches whose messages are with the broker, oldest first, waiting for confirms.
-    private var inFlight: [Batch] = []
+    private var inFlight: [ConsumerBatch] = []
     /// Publishes to make again once due: refused or unroutable replies, dead-letter copies.
-    private var retries: [Job] = []
+    private var retries: [ConsumerJob] = []
     /// Publishes left without word by a channel the broker closed, to send one at a time.
-    private var isolation: [Job] = []
+    private var isolation: [ConsumerJob] = []
     /// The one isolated publish with the broker, and its ticket.
-    private var isolated: (job: Job, ticket: UInt64)?
+    private var isolated: (job: ConsumerJob, ticket: UInt64)?
     /// Ids being answered (in a batch, a retry or isolation): a second hello with one of
     /// them is a duplicate, whatever Redis says yet.
     private var idsInProgress: Set<MessageID> = []
@@ -201,7 +201,7 @@ final class ConsumerSession {
     /// one atomic Redis step, a hello whose reply was confirmed before is acknowledged without
     /// a second reply, and a reply sent again (after a crash between publish and confirm)
     /// carries the same `message_id` as the first, derived from the hello's.
-    private func start(_ batch: [Delivery], retrying due: [Job]) throws(MessagingError) {
+    private func start(_ batch: [Delivery], retrying due: [ConsumerJob]) throws(MessagingError) {
         let startedAt = ContinuousClock.now
         var settled: [UInt64] = []
         var jobs = due
@@ -263,7 +263,7 @@ final class ConsumerSession {
                 faults.report("reply_to_refused", .warning, "a hello's reply_to names a refused queue; replying to the reply exchange",
                               metadata: ["replyTo": "\(refused)"])
             }
-            var job = Job(delivery: hello, outgoing: .reply(reply))
+            var job = ConsumerJob(delivery: hello, outgoing: .reply(reply))
             if reply.isToRequester, poisoned.contains(reply.destination.routingKey) {
                 job = deadLetterJob(hello, reason: .replyClosedChannel, detail: "the broker dropped the connection over a reply to this reply_to",
                                     attempts: nil)
@@ -289,7 +289,7 @@ final class ConsumerSession {
         }
         let tickets = try producer.send(jobs.map { ($0.message, $0.destination) })
         let setAside = Set(held.map(\.tag) + isolation.map(\.delivery.tag) + retries.map(\.delivery.tag))
-        inFlight.append(Batch(deliveries: batch.filter { !setAside.contains($0.tag) } + due.map(\.delivery),
+        inFlight.append(ConsumerBatch(deliveries: batch.filter { !setAside.contains($0.tag) } + due.map(\.delivery),
                               settled: settled, jobs: jobs, tickets: tickets, startedAt: startedAt))
     }
 
@@ -308,7 +308,7 @@ final class ConsumerSession {
             isolated = nil
             var onlyThis = job
             onlyThis.isolated = true
-            try settle(Batch(deliveries: [job.delivery], settled: [], jobs: [onlyThis], tickets: [ticket], startedAt: job.startedAt),
+            try settle(ConsumerBatch(deliveries: [job.delivery], settled: [], jobs: [onlyThis], tickets: [ticket], startedAt: job.startedAt),
                        outcomes: outcomes)
             settledAny = true
         }
@@ -317,7 +317,7 @@ final class ConsumerSession {
 
     /// Acts on what became of each publish of `batch`: counts confirmed replies as sent and
     /// acknowledges what is done; sets refused ones aside to retry or dead-letter.
-    private func settle(_ batch: Batch, outcomes: [ConfirmTracker.Outcome]) throws(MessagingError) {
+    private func settle(_ batch: ConsumerBatch, outcomes: [ConfirmTracker.Outcome]) throws(MessagingError) {
         var done = batch.settled
         var answered: [Delivery] = []
         for (job, outcome) in zip(batch.jobs, outcomes) {
@@ -375,7 +375,7 @@ final class ConsumerSession {
 
     /// What follows a reply's outcome: nil when the hello is finished with (answered, or
     /// dropped because the requester is gone), else the job to keep for later.
-    private func afterReply(_ job: Job, _ reply: ReplyPolicy.Reply, _ outcome: ConfirmTracker.Outcome) throws(MessagingError) -> Job? {
+    private func afterReply(_ job: ConsumerJob, _ reply: ReplyPolicy.Reply, _ outcome: ConfirmTracker.Outcome) throws(MessagingError) -> ConsumerJob? {
         switch outcome {
         case .confirmed:
             metrics.count(.confirmed)
@@ -426,7 +426,7 @@ final class ConsumerSession {
 
     /// Records a failed attempt at answering `job`'s hello: it is tried again after a
     /// back-off of its own, or dead-lettered once it has failed `amqp.maxAttempts` times.
-    private func failedAttempt(_ job: Job, reason: DeadLetter.Reason, detail: String) throws(MessagingError) -> Job {
+    private func failedAttempt(_ job: ConsumerJob, reason: DeadLetter.Reason, detail: String) throws(MessagingError) -> ConsumerJob {
         let now = UInt64(Date().timeIntervalSince1970)
         var attempts = FailedAttempts(count: (localAttempts[job.delivery.tag] ?? 0) + 1, firstFailure: now, lastFailure: now)
         if let id = Hello.countingID(of: job.delivery.message) {
@@ -448,15 +448,15 @@ final class ConsumerSession {
         return job.retried(after: .milliseconds(min(250 << min(attempts.count - 1, 6), 10_000)))
     }
 
-    private func deadLetterJob(_ delivery: Delivery, reason: DeadLetter.Reason, detail: String, attempts: FailedAttempts?) -> Job {
+    private func deadLetterJob(_ delivery: Delivery, reason: DeadLetter.Reason, detail: String, attempts: FailedAttempts?) -> ConsumerJob {
         let copy = DeadLetter(reason: reason, detail: detail, attempts: attempts, queue: rules.queue)
             .message(for: delivery, now: UInt64(Date().timeIntervalSince1970))
-        return Job(delivery: delivery, outgoing: .deadLetter(copy, reason), deadLetterQueue: rules.deadLetterQueue)
+        return ConsumerJob(delivery: delivery, outgoing: .deadLetter(copy, reason), deadLetterQueue: rules.deadLetterQueue)
     }
 
     /// Keeps a job for later: to isolate, or to retry once due. A dead-letter job with no
     /// dead-letter queue is dropped at once: acknowledged and counted as dead-lettered.
-    private func keep(_ job: Job) throws(MessagingError) {
+    private func keep(_ job: ConsumerJob) throws(MessagingError) {
         if case .deadLetter(_, let reason) = job.outgoing, rules.deadLetterQueue == nil {
             metrics.count(.deadLettered)
             faults.report("dropped", .warning, "hello dropped (amqp.deadLetterQueue is empty)", metadata: ["reason": "\(reason.rawValue)"])
@@ -489,7 +489,7 @@ final class ConsumerSession {
 
     /// Acknowledges `tags` of `batch`: one `multiple` ack when they are the whole batch and
     /// no older delivery is still unsettled, else one by one.
-    private func acknowledge(_ tags: [UInt64], of batch: Batch) throws(MessagingError) {
+    private func acknowledge(_ tags: [UInt64], of batch: ConsumerBatch) throws(MessagingError) {
         guard let last = tags.max() else { return }
         if tags.count == batch.deliveries.count, !hasUnsettledDelivery(olderThan: last) {
             try source.ack(last, multiple: true)
@@ -549,76 +549,10 @@ final class ConsumerSession {
     }
 }
 
-/// Reply destinations that made the broker drop the connection, for the life of the
-/// process (at most 10,000; the oldest go first).
-final class PoisonedDestinations {
-    private var names: [String] = []
-    private var lookup: Set<String> = []
-
-    func insert(_ name: String) {
-        guard lookup.insert(name).inserted else { return }
-        names.append(name)
-        if names.count > 10_000 { lookup.remove(names.removeFirst()) }
-    }
-
-    func contains(_ name: String) -> Bool { lookup.contains(name) }
-}
-
 /// Counting's trouble with Redis: the error last logged, the failures since the last
 /// count that succeeded, and when to try again.
 private struct RedisState {
     var lastError: CounterStoreError?
     var failures = 0
     var nextTry = ContinuousClock.now
-}
-
-/// A batch between publishing and being acknowledged.
-private struct Batch {
-    /// Every delivery of the batch, hellos or not, that it is responsible for settling.
-    let deliveries: [Delivery]
-    /// Tags done without a publish: not hellos, duplicates, answered before.
-    let settled: [UInt64]
-    let jobs: [Job]
-    let tickets: [UInt64]
-    let startedAt: ContinuousClock.Instant
-}
-
-/// One publish for one delivery: its reply, or its dead-letter copy.
-private struct Job {
-    enum Outgoing {
-        case reply(ReplyPolicy.Reply)
-        case deadLetter(Message, DeadLetter.Reason)
-    }
-
-    let delivery: Delivery
-    let outgoing: Outgoing
-    var deadLetterQueue: String?
-    var dueAt = ContinuousClock.now
-    let startedAt = ContinuousClock.now
-    /// Lost on a closed channel: to be sent again alone.
-    var toIsolate = false
-    /// Sent alone: a channel closed now was closed because of it.
-    var isolated = false
-
-    var message: Message {
-        switch outgoing {
-        case .reply(let reply): reply.message
-        case .deadLetter(let copy, _): copy
-        }
-    }
-
-    var destination: Destination {
-        switch outgoing {
-        case .reply(let reply): reply.destination
-        case .deadLetter: .queue(deadLetterQueue ?? "")
-        }
-    }
-
-    func retried(after delay: Duration) -> Job {
-        var next = self
-        next.dueAt = .now + delay
-        next.toIsolate = false
-        next.isolated = false
-        return next
-    }
 }
