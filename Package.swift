@@ -48,6 +48,7 @@ let package = Package(
         .target(name: "Counters"),
         .target(name: "Messaging", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Producer", dependencies: ["Messaging"]),
+        .target(name: "Resilience"),
 
         // Adapters.
         .target(
@@ -88,7 +89,7 @@ let package = Package(
         .target(
             name: "ConsumerApp",
             dependencies: [
-                "AMQPMessaging", "Messaging", "Producer", "Counters", "RedisCounterStore", "Settings", "HTTP1", "HTTPServer",
+                "AMQPMessaging", "Messaging", "Producer", "Counters", "RedisCounterStore", "Settings", "HTTP1", "HTTPServer", "Resilience",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -130,18 +131,29 @@ let package = Package(
         .executableTarget(
             name: "ceiling",
             dependencies: [
-                "AMQPMessaging", "Messaging", "Producer", "Settings",
+                "AMQPMessaging", "Messaging", "ConsumerApp", "Counters", "Resilience", "Settings",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // Test support and tests.
         .target(name: "CountersTestSupport", dependencies: ["Counters"], path: "Tests/CountersTestSupport"),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "MessagingTestSupport", dependencies: ["Messaging"], path: "Tests/MessagingTestSupport"),
         .target(name: "ServiceTestSupport", dependencies: ["LinuxIO", "Redis", "AMQP"], path: "Tests/ServiceTestSupport"),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
-        .testTarget(name: "ProducerTests", dependencies: ["Producer", "Messaging"]),
+        .testTarget(name: "ProducerTests", dependencies: ["Producer", "Messaging", "MessagingTestSupport"]),
+        .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "TestSupport"]),
+        .testTarget(
+            name: "ConsumerAppTests",
+            dependencies: [
+                "ConsumerApp", "Messaging", "MessagingTestSupport", "Counters", "CountersTestSupport", "Producer", "Resilience",
+                "TestSupport",
+            ]
+        ),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(name: "APIAppTests", dependencies: ["APIApp", "HTTP1", "Counters", "CountersTestSupport"]),
         .testTarget(

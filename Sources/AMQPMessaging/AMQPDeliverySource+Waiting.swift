@@ -1,10 +1,11 @@
 import AMQP
+import Messaging
 
 extension AMQPDeliverySource {
-    /// Waits up to `timeoutMilliseconds` until the broker has said something on this
-    /// source's connection (a delivery, say) or on `publisher`'s (a confirm, say), so one
-    /// thread can keep deliveries and confirms both moving.
-    public func waitForInput(alsoFrom publisher: AMQPPublishChannel, timeoutMilliseconds: Int) {
-        AMQPConnection.waitForInput(on: [connection, publisher.connection], timeoutMilliseconds: timeoutMilliseconds)
+    /// Waits on this source's connection and, when `channel` is an AMQP one, on its
+    /// connection too (one poll over both sockets).
+    public func waitForInput(alsoFrom channel: PublishChannel, timeoutMilliseconds: Int) {
+        let connections = [connection] + ((channel as? AMQPPublishChannel).map { [$0.connection] } ?? [])
+        AMQPConnection.waitForInput(on: connections, timeoutMilliseconds: timeoutMilliseconds)
     }
 }

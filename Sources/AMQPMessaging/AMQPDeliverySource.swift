@@ -4,9 +4,13 @@ import Messaging
 /// The consumer's side of the broker: one connection, one channel, one subscription with
 /// manual acknowledgements and a prefetch limit.
 ///
+/// Bodies are not kept: they are read and let go of frame by frame (a delivery's `bodySize`
+/// still says how long each was), since the consumer decides on properties and headers
+/// alone and a publisher may send 128 MiB.
+///
 /// Thread-confined. Delivery tags belong to this source's channel: after a reconnect a new
 /// source is made, and the old tags are never acknowledged on it.
-public final class AMQPDeliverySource {
+public final class AMQPDeliverySource: DeliverySource {
     /// What to declare and consume.
     public struct Topology: Sendable, Equatable {
         public var queue: String
@@ -28,12 +32,6 @@ public final class AMQPDeliverySource {
             self.replyQueue = replyQueue
             self.deadLetterQueue = deadLetterQueue
         }
-    }
-
-    /// What the consumer hears besides deliveries.
-    public enum Signal: Sendable, Equatable {
-        /// The broker cancelled the subscription (the queue was deleted, say).
-        case cancelled
     }
 
     private static let channel: UInt16 = 1
@@ -62,20 +60,12 @@ public final class AMQPDeliverySource {
         }
     }
 
-    /// Waits up to `waitMilliseconds` for a first delivery, then takes whatever else has
-    /// already arrived, up to `limit`. Returns the deliveries and any signal seen.
-    ///
-    /// Bodies longer than `keepingBodiesUpTo` bytes are read and let go of frame by frame
-    /// (the delivery's `bodySize` still says how long they were); the default keeps none,
-    /// since the consumer decides on properties and headers alone.
-    public func nextDeliveries(limit: Int, waitMilliseconds: Int, keepingBodiesUpTo bodyLimit: Int = 0)
-        throws(MessagingError) -> (deliveries: [Delivery], signal: Signal?)
-    {
+    public func nextDeliveries(limit: Int, waitMilliseconds: Int) throws(MessagingError) -> (deliveries: [Delivery], cancelled: Bool) {
         var deliveries: [Delivery] = []
         var wait = waitMilliseconds
         do {
             while deliveries.count < limit {
-                guard let event = try connection.nextEvent(timeoutMilliseconds: wait, keepingBodiesUpTo: bodyLimit) else { break }
+                guard let event = try connection.nextEvent(timeoutMilliseconds: wait, keepingBodiesUpTo: 0) else { break }
                 switch event {
                 case .delivery(let delivery):
                     deliveries.append(Delivery(tag: delivery.deliveryTag, redelivered: delivery.redelivered,
@@ -84,7 +74,7 @@ public final class AMQPDeliverySource {
                     wait = 0
                 case .consumerCancelled:
                     consumerTag = nil
-                    return (deliveries, .cancelled)
+                    return (deliveries, true)
                 default:
                     continue
                 }
@@ -92,28 +82,23 @@ public final class AMQPDeliverySource {
         } catch {
             throw MessagingError(error)
         }
-        return (deliveries, nil)
+        return (deliveries, false)
     }
 
-    /// Acknowledges `tag`, and with `multiple` every earlier unacknowledged one too.
     public func ack(_ tag: UInt64, multiple: Bool) throws(MessagingError) {
         do { try connection.ack(tag, multiple: multiple, channel: Self.channel) } catch { throw MessagingError(error) }
     }
 
-    /// Sends a delivery back to the queue for another try.
     public func requeue(_ tag: UInt64) throws(MessagingError) {
         do { try connection.reject(tag, requeue: true, channel: Self.channel) } catch { throw MessagingError(error) }
     }
 
-    /// Stops the subscription: no new deliveries; ones already sent stay unacknowledged
-    /// until acked or the channel closes.
     public func cancel() {
         guard let consumerTag else { return }
         self.consumerTag = nil
         try? connection.cancel(consumerTag: consumerTag, channel: Self.channel)
     }
 
-    /// Closes the channel (unacknowledged deliveries return to the queue) and the connection.
     public func close() {
         connection.close()
     }

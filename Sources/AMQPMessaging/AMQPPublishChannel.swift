@@ -11,18 +11,8 @@ public final class AMQPPublishChannel: PublishChannel {
     let connection: AMQPConnection
     private let confirms: Bool
 
-    /// Why the broker stopped reading from this connection (`connection.blocked`, sent on a
-    /// memory or disk alarm), or nil. A publish while blocked would sit in the socket until
-    /// the alarm clears, so callers hold their publishes until this is nil again.
-    public private(set) var blockedReason: String? {
-        didSet { if oldValue != blockedReason { onBlockedChange?(blockedReason) } }
-    }
-
-    public var isBlocked: Bool { blockedReason != nil }
-
-    /// Called when the broker blocks (with its reason) or unblocks (nil) the connection,
-    /// wherever the news is read — also in the middle of waiting for confirms.
-    public var onBlockedChange: ((String?) -> Void)?
+    /// Set from `connection.blocked` and cleared by `connection.unblocked`.
+    public private(set) var blockedReason: String?
 
     /// Connects and enables confirms. Without `confirms` the broker says nothing about
     /// publishes, and `nextConfirmEvent` only ever services the connection.
@@ -82,7 +72,6 @@ public final class AMQPPublishChannel: PublishChannel {
         _ = try nextConfirmEvent(timeoutMilliseconds: 0)
     }
 
-    /// Closes the channel and connection politely.
     public func close() {
         connection.close()
     }

@@ -5,6 +5,7 @@ import Logging
 import Messaging
 import Producer
 import RedisCounterStore
+import Resilience
 import Settings
 import Synchronization
 
@@ -41,12 +42,28 @@ public final class Consumer: Sendable {
         // One for the whole run: a fault that outlives a reconnect stays rate-limited.
         let faults = FaultLog(logger: logger)
         let poisoned = PoisonedDestinations()
+        let rules = ConsumerRules(settings)
+        let endpoint = AMQPEndpoint(settings)
+        let topology = AMQPDeliverySource.Topology(
+            queue: settings.amqp.queue, prefetch: settings.amqp.prefetch, declare: settings.amqp.declare,
+            replyExchange: settings.amqp.replyExchange, replyRoutingKey: settings.amqp.replyRoutingKey,
+            replyQueue: settings.amqp.replyQueue, deadLetterQueue: rules.deadLetterQueue
+        )
         var backoff = 0.5
         var lastFailure: String?
         var sessions = 0
         while !stopping {
             do throws(MessagingError) {
-                let session = try ConsumerSession(settings: settings, counter: counter, metrics: metrics, health: health, faults: faults, poisoned: poisoned, logger: logger)
+                let source = try AMQPDeliverySource(endpoint: endpoint, topology: topology)
+                let channel: AMQPPublishChannel
+                do {
+                    channel = try AMQPPublishChannel(endpoint: endpoint)
+                } catch {
+                    source.close()
+                    throw error
+                }
+                let session = ConsumerSession(source: source, channel: channel, counter: counter, rules: rules, metrics: metrics,
+                                              health: health, faults: faults, poisoned: poisoned, logger: logger)
                 logger.info("consuming", metadata: ["queue": "\(settings.amqp.queue)", "prefetch": "\(settings.amqp.prefetch)"])
                 if sessions > 0 { metrics.reconnects.increment() }
                 sessions += 1
@@ -72,6 +89,20 @@ public final class Consumer: Sendable {
     private func sleep(seconds: Double) {
         let deadline = Date().addingTimeInterval(seconds)
         while !stopping, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    }
+}
+
+extension ConsumerRules {
+    init(_ settings: ConsumerSettings) {
+        let deadLetterQueue = settings.amqp.deadLetterQueue.isEmpty ? nil : settings.amqp.deadLetterQueue
+        let policy = ReplyPolicy(
+            serviceName: settings.serviceName, body: settings.amqp.replyBody,
+            destination: Destination(exchange: settings.amqp.replyExchange, routingKey: settings.amqp.replyRoutingKey),
+            refusedReplyTo: Set(settings.amqp.refusedReplyTo + [settings.amqp.queue])
+        )
+        self.init(prefetch: settings.amqp.prefetch, maxAttempts: settings.amqp.maxAttempts, deadLetterQueue: deadLetterQueue,
+                  maxMessageBytes: settings.amqp.maxMessageBytes, queue: settings.amqp.queue, policy: policy,
+                  redisBackoff: Backoff(initial: .milliseconds(50), maximum: .seconds(2), jitter: false))
     }
 }
 

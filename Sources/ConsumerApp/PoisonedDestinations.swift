@@ -11,4 +11,6 @@ final class PoisonedDestinations {
     }
 
     func contains(_ name: String) -> Bool { lookup.contains(name) }
+
+    var all: Set<String> { lookup }
 }

@@ -12,9 +12,18 @@ public protocol PublishChannel: AnyObject {
     /// The next confirm-related event, waiting up to `timeoutMilliseconds`; nil on timeout.
     func nextConfirmEvent(timeoutMilliseconds: Int) throws(MessagingError) -> ConfirmEvent?
 
-    /// Whether the broker has stopped reading from this channel's connection (flow control
-    /// on a memory or disk alarm). Confirms cannot come while it is.
-    var isBlocked: Bool { get }
+    /// Why the broker stopped reading from this channel's connection (flow control on a
+    /// memory or disk alarm), or nil. Confirms cannot come while it is blocked, and a
+    /// publish would sit in the socket until the alarm clears.
+    var blockedReason: String? { get }
+
+    /// Closes the channel and its connection.
+    func close()
+}
+
+extension PublishChannel {
+    /// Whether the broker has stopped reading from this channel's connection.
+    public var isBlocked: Bool { blockedReason != nil }
 }
 
 /// What the broker says about published messages.

@@ -88,6 +88,12 @@ public struct ConfirmTracker: Sendable {
         outcomes.removeValue(forKey: ticket)
     }
 
+    /// Removes and returns every outcome known now, by ticket.
+    public mutating func takeKnownOutcomes() -> [UInt64: Outcome] {
+        defer { outcomes = [:] }
+        return outcomes
+    }
+
     /// Forgets everything: the connection is gone, and with it every outstanding publish.
     public mutating func reset() {
         self = ConfirmTracker()

@@ -94,6 +94,12 @@ public final class Producer {
         return tickets.map { tracker.takeOutcome(of: $0)! }
     }
 
+    /// Every outcome known now, by ticket (and then forgotten here): for callers that keep
+    /// their own account of which tickets they wait for.
+    public func takeKnownOutcomes() -> [UInt64: ConfirmTracker.Outcome] {
+        tracker.takeKnownOutcomes()
+    }
+
     /// Publishes every message, then waits for all their confirms. The outcomes are in the
     /// order of `batch`.
     public func publish(_ batch: [(message: Message, destination: Destination)]) throws(MessagingError) -> [ConfirmTracker.Outcome] {

@@ -1,15 +1,17 @@
 import AMQPMessaging
 import ArgumentParser
-import Foundation
+import ConsumerApp
+import Counters
+import Logging
 import Messaging
-import Producer
+import Resilience
 import Settings
 
 /// `ceiling`: the broker's own ceiling for the consumer's work without Redis — consume,
-/// publish a confirmed reply, acknowledge — measured by `scripts/bench` in the same run as
-/// the consumer, so the consumer's rate can be read as a fraction of what the broker allows.
-/// It runs the consumer's loop (batches overlapping, each acknowledged once confirmed) with a
-/// bare reply, or with the consumer's full reply, or unconfirmed to show what confirms cost.
+/// publish the consumer's confirmed reply, acknowledge — measured by `scripts/bench` in the
+/// same run as the consumer, so the consumer's rate can be read as a fraction of what the
+/// broker allows. It runs the consumer's own session and pipeline with a counter store that
+/// counts nothing; or, unconfirmed, a bare loop that shows what confirms cost.
 @main
 struct Ceiling: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,70 +30,76 @@ struct Ceiling: ParsableCommand {
     @Option(help: "Unacknowledged deliveries in hand, as amqp.prefetch.")
     var prefetch: Int = 100
 
-    @Flag(help: "Publish the consumer's own reply (text body, content type, type header, app_id, timestamp, correlation_id) instead of a bare one.")
-    var consumerReply = false
-
     @Flag(help: "Publish without publisher confirms and acknowledge at once: what confirms cost, not what the consumer may do.")
     var unconfirmed = false
 
     func run() throws {
         let url = try AMQPURL(parsing: amqpURL)
         let endpoint = AMQPEndpoint(url: url, heartbeatSeconds: 30, connectionName: "biggoal-ceiling")
+        // The reply travels as the consumer's does, through a direct exchange bound to the
+        // reply queue.
         let replies = queue + "-ceiling-replies"
-        // The consumer's reply travels as the consumer's does, through a direct exchange
-        // bound to the reply queue; the bare reply goes straight to the queue.
-        let exchange = consumerReply ? queue + "-ceiling-x" : ""
-        let destination = consumerReply ? Destination(exchange: exchange, routingKey: "reply") : .queue(replies)
-        let topology = AMQPDeliverySource.Topology(queue: queue, prefetch: prefetch, declare: consumerReply,
-                                                   replyExchange: exchange, replyRoutingKey: "reply", replyQueue: replies)
+        let destination = Destination(exchange: queue + "-ceiling-x", routingKey: "reply")
+        let topology = AMQPDeliverySource.Topology(queue: queue, prefetch: prefetch, declare: true, replyExchange: destination.exchange,
+                                                   replyRoutingKey: destination.routingKey, replyQueue: replies)
         let source = try AMQPDeliverySource(endpoint: endpoint, topology: topology)
         let channel = try AMQPPublishChannel(endpoint: endpoint, confirms: !unconfirmed)
-        try channel.declareQueue(replies)
-        let producer = Producer(channel: channel)
-        let policy = ReplyPolicy(serviceName: "biggoal-ceiling", body: AMQPSettings().replyBody, destination: destination)
+        let policy = ReplyPolicy(serviceName: "biggoal-ceiling", body: AMQPSettings().replyBody, destination: destination,
+                                 refusedReplyTo: [queue])
+        let (settled, started) = unconfirmed
+            ? try drainUnconfirmed(source: source, channel: channel, policy: policy)
+            : try drain(source: source, channel: channel, policy: policy)
+        let elapsed = ContinuousClock.now - (started ?? .now)
+        let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 0.001)
+        print("ceiling: \(settled) messages in \(String(format: "%.2f", seconds)) s (\(Int(Double(settled) / seconds)) msg/s)")
+    }
+
+    /// The consumer's session and pipeline, counting nothing.
+    private func drain(source: AMQPDeliverySource, channel: AMQPPublishChannel, policy: ReplyPolicy) throws -> (Int, ContinuousClock.Instant?) {
+        let rules = ConsumerRules(prefetch: prefetch, maxAttempts: 5, deadLetterQueue: nil, maxMessageBytes: 1 << 20, queue: queue,
+                                  policy: policy, redisBackoff: Backoff(initial: .milliseconds(50), maximum: .seconds(2)))
+        let session = ConsumerSession(source: source, channel: channel, counter: NothingCounted(), rules: rules,
+                                      logger: Logger(label: "biggoal-ceiling"))
+        try session.serve { session.settledCount >= count }
+        return (session.settledCount, session.firstDeliveryAt)
+    }
+
+    /// Publishes each reply unconfirmed and acknowledges at once.
+    private func drainUnconfirmed(source: AMQPDeliverySource, channel: AMQPPublishChannel, policy: ReplyPolicy) throws
+        -> (Int, ContinuousClock.Instant?)
+    {
         defer {
             source.close()
             channel.close()
         }
-        // The consumer's loop minus Redis: batches overlap, each acknowledged (oldest first)
-        // once all its replies are confirmed.
-        var inFlight: [(last: UInt64, count: Int, sequences: [UInt64])] = []
-        var inHand = 0
         var settled = 0
-        var started: Date?
+        var started: ContinuousClock.Instant?
         while settled < count {
-            try producer.collectConfirms(waitMilliseconds: 0)
-            var progressed = false
-            while let batch = inFlight.first, producer.takeOutcomes(of: batch.sequences) != nil {
-                inFlight.removeFirst()
-                try source.ack(batch.last, multiple: true)
-                inHand -= batch.count
-                settled += batch.count
-                progressed = true
+            let (deliveries, _) = try source.nextDeliveries(limit: prefetch, waitMilliseconds: 1000)
+            guard let last = deliveries.last else { continue }
+            if started == nil { started = .now }
+            for delivery in deliveries {
+                let reply = policy.reply(to: delivery.message, now: 0)
+                try channel.publish(reply.message, to: reply.destination)
             }
-            let (deliveries, _) = try source.nextDeliveries(limit: max(1, prefetch - inHand), waitMilliseconds: 0)
-            if let last = deliveries.last {
-                if started == nil { started = Date() }
-                let now = UInt64(Date().timeIntervalSince1970)
-                let replies = deliveries.map { delivery in
-                    let message = consumerReply
-                        ? policy.reply(to: delivery.message, now: now).message
-                        : Message(body: Array("reply".utf8), messageID: ReplyPolicy.replyID(for: delivery.message), type: "hello", persistent: true)
-                    return (message: message, destination: destination)
-                }
-                progressed = true
-                if unconfirmed {
-                    for (message, destination) in replies { try channel.publish(message, to: destination) }
-                    try source.ack(last.tag, multiple: true)
-                    settled += deliveries.count
-                } else {
-                    inFlight.append((last.tag, deliveries.count, try producer.send(replies)))
-                    inHand += deliveries.count
-                }
-            }
-            if !progressed { source.waitForInput(alsoFrom: channel, timeoutMilliseconds: 1000) }
+            try source.ack(last.tag, multiple: true)
+            settled += deliveries.count
         }
-        let seconds = max(Date().timeIntervalSince(started ?? Date()), 0.001)
-        print("ceiling: \(settled) messages in \(String(format: "%.2f", seconds)) s (\(Int(Double(settled) / seconds)) msg/s)")
+        return (settled, started)
     }
+}
+
+/// A counter store that counts nothing: every hello is new and unanswered.
+private final class NothingCounted: BatchCounterStore {
+    func countReceived(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) -> [ReceivedHello] {
+        messageIDs.map { _ in ReceivedHello(isFirstDelivery: true, isAlreadyAnswered: false) }
+    }
+
+    func countSent(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) {}
+
+    func recordFailedAttempt(_ messageID: [UInt8], now: UInt64) throws(CounterStoreError) -> FailedAttempts {
+        FailedAttempts(count: 1, firstFailure: now, lastFailure: now)
+    }
+
+    func checkHealth() throws(CounterStoreError) {}
 }

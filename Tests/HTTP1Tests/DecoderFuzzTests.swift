@@ -1,4 +1,5 @@
 import HTTP1
+import TestSupport
 import Testing
 
 /// Random and mutated input must never trap the decoder: every outcome is requests, an
@@ -12,22 +13,10 @@ struct DecoderFuzzTests {
         "GET http://h/p?q HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
     ]
 
-    /// A small deterministic generator, so a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let interesting: [UInt8] = Array(" \r\n\t:;,0123456789abcdefABCDEF/?%\u{0}\u{7F}".utf8) + [0x80, 0xFF]
 
     @Test func mutatedRequestsNeverTrap() {
-        var random = SplitMix(state: 0xB16_60A1)
+        var random = SplitMix(seed: 0xB16_60A1)
         var outcomes = 0
         for round in 0..<20_000 {
             var bytes = Array(Self.seeds[round % Self.seeds.count].utf8)
@@ -49,7 +38,7 @@ struct DecoderFuzzTests {
     }
 
     @Test func randomBytesNeverTrap() {
-        var random = SplitMix(state: 42)
+        var random = SplitMix(seed: 42)
         var errors = 0
         for _ in 0..<5_000 {
             let bytes = (0..<Int.random(in: 1...512, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }

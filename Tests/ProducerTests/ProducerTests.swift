@@ -1,6 +1,7 @@
 import Foundation
 import Messaging
 import Producer
+import MessagingTestSupport
 import Testing
 
 @Suite("Publisher-confirm bookkeeping")
@@ -48,44 +49,6 @@ struct ConfirmTrackerTests {
     }
 }
 
-/// An in-memory publish channel that confirms as scripted.
-final class ScriptedChannel: PublishChannel {
-    var published: [(Message, Destination)] = []
-    var events: [ConfirmEvent] = []
-    var isBlocked = false
-    var respond: (Int, Message) -> [ConfirmEvent] = { sequence, _ in [.ack(sequence: UInt64(sequence), multiple: false)] }
-    /// Thrown by the next `nextConfirmEvent` (a channel the broker closed, say).
-    var failure: MessagingError?
-    /// Messages with this id are refused before sending, as AMQP refuses a 256-byte id.
-    var unsendableID: MessageID?
-    private(set) var reopened = 0
-    /// Publishes on the current channel, which the broker numbers from 1.
-    private var sequence = 0
-
-    func publish(_ message: Message, to destination: Destination) throws(MessagingError) {
-        if let unsendableID, message.messageID == unsendableID {
-            throw MessagingError(.unsendable, reason: "message_id is longer than 255 bytes")
-        }
-        published.append((message, destination))
-        sequence += 1
-        events += respond(sequence, message)
-    }
-
-    func reopen() throws(MessagingError) {
-        reopened += 1
-        sequence = 0
-        events = []
-    }
-
-    func nextConfirmEvent(timeoutMilliseconds: Int) throws(MessagingError) -> ConfirmEvent? {
-        if let failure {
-            self.failure = nil
-            throw failure
-        }
-        return events.isEmpty ? nil : events.removeFirst()
-    }
-}
-
 @Suite("Producer")
 struct ProducerTests {
     let destination = Destination(exchange: "x", routingKey: "k")
@@ -115,7 +78,7 @@ struct ProducerTests {
     @Test func blockedTimeDoesNotCountAgainstTheDeadline() throws {
         let channel = ScriptedChannel()
         channel.respond = { _, _ in [] }
-        channel.isBlocked = true
+        channel.blockedReason = "memory alarm"
         var polls = 0
         let producer = Producer(channel: BlockedThenConfirming(channel: channel, unblockAfterPolls: 20, polls: { polls += 1 }),
                                 confirmTimeoutMilliseconds: 30)
@@ -209,7 +172,9 @@ final class BlockedThenConfirming: PublishChannel {
         self.polls = polls
     }
 
-    var isBlocked: Bool { count < unblockAfterPolls }
+    var blockedReason: String? { count < unblockAfterPolls ? "memory alarm" : nil }
+
+    func close() {}
 
     func publish(_ message: Message, to destination: Destination) throws(MessagingError) {
         try channel.publish(message, to: destination)

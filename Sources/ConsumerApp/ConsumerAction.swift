@@ -1,0 +1,48 @@
+import Counters
+import Logging
+import Messaging
+
+/// What `ConsumerPipeline` asks its driver to do.
+///
+/// The first four are questions: the driver performs them and hands the answer back
+/// (`receivedCounted`, `sentCounted`, `attemptsRecorded`, `redisProbed`, `published`) before
+/// it asks for the next action. The rest are done and forgotten.
+enum ConsumerAction {
+    /// Count these hellos as received (`BatchCounterStore.countReceived`).
+    case countReceived([MessageID?])
+    /// Count the replies to these hellos as sent (`BatchCounterStore.countSent`).
+    case countSent([MessageID?])
+    /// Record one failed attempt at answering each of these hellos, at `now` (seconds since
+    /// the Unix epoch), one call each.
+    case recordFailedAttempts([MessageID], now: UInt64)
+    /// Ask Redis whether it answers (`BatchCounterStore.checkHealth`).
+    case probeRedis
+    /// Publish these, in order, and hand back their tickets (`Producer.send`).
+    case publish([(message: Message, destination: Destination)])
+
+    /// Acknowledge a delivery (and with `multiple`, every earlier one).
+    case ack(UInt64, multiple: Bool)
+    /// Hand a delivery back to the queue.
+    case requeue(UInt64)
+
+    case count(ConsumerMetrics.DeliveryOutcome, Int)
+    case countReply(ConsumerMetrics.ReplyOutcome)
+    /// `count` deliveries were settled; they were taken at `since`.
+    case processed(Int, since: ContinuousClock.Instant)
+    /// A fault that can repeat once per message: for the rate-limited `FaultLog`.
+    case fault(ConsumerFault)
+    /// A line for the log, said once per change of state.
+    case log(Logger.Level, Logger.Message, Logger.Metadata)
+    /// What stops the work now, or nil (`ConsumerHealth.set`).
+    case setProblem(String?)
+    /// What goes wrong for some messages lately (`ConsumerHealth.degrade`).
+    case degrade(String)
+}
+
+/// One fault, by kind: `FaultLog` logs a kind at most once per interval.
+struct ConsumerFault {
+    var kind: String
+    var level: Logger.Level
+    var message: Logger.Message
+    var metadata: Logger.Metadata = [:]
+}

@@ -1,0 +1,172 @@
+import Counters
+import Messaging
+import Producer
+
+extension ConsumerPipeline {
+    /// What becomes of a hello after its reply's outcome.
+    private enum ReplyFate {
+        /// Confirmed: to be counted as sent, then acknowledged.
+        case answered
+        /// Finished with (the requester is gone): acknowledged without a count.
+        case finished
+        /// To be kept for later: a retry, isolation or the dead-letter queue.
+        case keep(ConsumerJob)
+        /// Refused by the requester's queue: one failed attempt, to be recorded.
+        case refused(DeadLetter.Reason, String)
+    }
+
+    /// Acts on what became of each publish of `batch`: sets refused ones aside to retry or
+    /// dead-letter, has refused attempts recorded and confirmed replies counted as sent,
+    /// then acknowledges what is done.
+    mutating func beginSettling(_ batch: ConsumerBatch, outcomes: [ConfirmTracker.Outcome]) {
+        var settling = Settling(batch: batch, done: batch.settled)
+        for (job, outcome) in zip(batch.jobs, outcomes) {
+            switch job.outgoing {
+            case .reply(let reply):
+                switch fate(of: job, reply, outcome) {
+                case .answered:
+                    settling.answered.append(job.delivery)
+                case .finished:
+                    settling.done.append(job.delivery.tag)
+                    forget(job.delivery)
+                case .keep(let next):
+                    keep(next)
+                case .refused(let reason, let detail) where job.countingID == nil:
+                    afterFailedAttempt(job, reason, detail, localAttempt(of: job))
+                case .refused(let reason, let detail):
+                    settling.refused.append((job, reason, detail))
+                }
+            case .deadLetter(_, let reason):
+                if outcome == .confirmed {
+                    emit(.count(.deadLettered, 1))
+                    emit(.fault(ConsumerFault(kind: "dead_lettered", level: .warning, message: "hello dead-lettered",
+                                              metadata: ["reason": "\(reason.rawValue)", "queue": "\(rules.deadLetterQueue ?? "")"])))
+                    settling.done.append(job.delivery.tag)
+                    forget(job.delivery)
+                } else if case .unsendable(let why) = outcome {
+                    // Not even the copy can be encoded (a reply_to made long by invalid
+                    // UTF-8, say): nothing can be kept of it.
+                    emit(.count(.deadLettered, 1))
+                    emit(.fault(ConsumerFault(kind: "dead_letter_unsendable", level: .error,
+                                              message: "a hello's dead-letter copy cannot be encoded; dropped", metadata: ["reason": "\(why)"])))
+                    settling.done.append(job.delivery.tag)
+                    forget(job.delivery)
+                } else {
+                    emit(.fault(ConsumerFault(kind: "dead_letter_failed", level: .warning,
+                                              message: "the dead-letter queue did not take a message; will retry",
+                                              metadata: ["outcome": "\(outcome)", "queue": "\(rules.deadLetterQueue ?? "")"])))
+                    keep(retriedLater(job))
+                }
+            }
+        }
+        if settling.refused.isEmpty {
+            countSent(settling)
+        } else {
+            ask(.recordFailedAttempts(settling.refused.map { $0.job.countingID! }, now: now.epochSeconds),
+                awaiting: .failedAttempts(settling))
+        }
+    }
+
+    /// Redis's answers to `.recordFailedAttempts`, one per id in its order.
+    mutating func attemptsRecorded(_ results: [Result<FailedAttempts, CounterStoreError>]) {
+        guard case .failedAttempts(let settling) = awaiting else { preconditionFailure("no attempts were asked to be recorded") }
+        awaiting = .nothing
+        for ((job, reason, detail), result) in zip(settling.refused, results) {
+            switch result {
+            case .success(let attempts):
+                afterFailedAttempt(job, reason, detail, attempts)
+            case .failure(let error):
+                // Without Redis the attempt is not on record: retry it like any other.
+                pauseForRedis(error)
+                keep(retriedLater(job))
+            }
+        }
+        countSent(settling)
+    }
+
+    /// Asks for the confirmed replies to be counted as sent, or finishes at once without any.
+    private mutating func countSent(_ settling: Settling) {
+        if settling.answered.isEmpty {
+            finish(settling)
+        } else {
+            ask(.countSent(settling.answered.map { Hello.countingID(of: $0.message) }), awaiting: .sentCount(settling))
+        }
+    }
+
+    /// Redis's answer to `.countSent`.
+    mutating func sentCounted(_ result: Result<Void, CounterStoreError>) {
+        guard case .sentCount(var settling) = awaiting else { preconditionFailure("no sent count was asked for") }
+        awaiting = .nothing
+        switch result {
+        case .success:
+            settling.done += settling.answered.map(\.tag)
+            redisCounted()
+        case .failure(let error):
+            // Not counted (all or nothing): hand them back; the redelivery finds them
+            // received and unanswered, and sends the same reply again.
+            pauseForRedis(error)
+            for delivery in settling.answered { emit(.requeue(delivery.tag)) }
+            settledCount += settling.answered.count
+            emit(.count(.failed, settling.answered.count))
+        }
+        settling.answered.forEach { forget($0) }
+        finish(settling)
+    }
+
+    private mutating func finish(_ settling: Settling) {
+        acknowledge(settling.done, of: settling.batch)
+        emit(.processed(settling.done.count, since: settling.batch.startedAt))
+    }
+
+    /// What follows a reply's outcome.
+    private mutating func fate(of job: ConsumerJob, _ reply: ReplyPolicy.Reply, _ outcome: ConfirmTracker.Outcome) -> ReplyFate {
+        switch outcome {
+        case .confirmed:
+            emit(.countReply(.confirmed))
+            return .answered
+        case .returned where reply.isToRequester:
+            emit(.countReply(.returned))
+            emit(.fault(ConsumerFault(kind: "requester_gone", level: .info, message: "reply dropped: the requester's queue is gone",
+                                      metadata: ["replyTo": "\(reply.destination.routingKey)"])))
+            return .finished
+        case .returned:
+            // Nothing the message did: the reply exchange routes nowhere. Every reply will
+            // fail alike until someone fixes the binding, so retry without counting it
+            // against the message.
+            emit(.countReply(.returned))
+            emit(.fault(ConsumerFault(kind: "reply_unroutable", level: .warning, message: "reply unroutable; will retry",
+                                      metadata: ["exchange": "\(reply.destination.exchange)", "routingKey": "\(reply.destination.routingKey)"])))
+            emit(.degrade("replies unroutable at \(reply.destination.exchange)/\(reply.destination.routingKey)"))
+            return .keep(retriedLater(job))
+        case .nacked where !reply.isToRequester:
+            emit(.countReply(.nacked))
+            emit(.fault(ConsumerFault(kind: "reply_refused", level: .warning, message: "the broker refused a reply; will retry")))
+            emit(.degrade("the broker refuses replies"))
+            return .keep(retriedLater(job))
+        case .nacked:
+            emit(.countReply(.nacked))
+            emit(.fault(ConsumerFault(kind: "requester_refused", level: .warning, message: "a requester's queue refused a reply",
+                                      metadata: ["replyTo": "\(reply.destination.routingKey)"])))
+            emit(.degrade("requester queues refuse replies"))
+            return .refused(.replyRefused, "the queue \(reply.destination.routingKey) refused the reply")
+        case .unsendable(let why):
+            emit(.countReply(.unsendable))
+            emit(.fault(ConsumerFault(kind: "reply_unsendable", level: .warning, message: "a reply cannot be encoded", metadata: ["reason": "\(why)"])))
+            return .keep(deadLetterJob(job.delivery, reason: .replyUnsendable, detail: why, attempts: nil))
+        case .lost(let why) where job.isolated:
+            // Sent alone, and the broker closed the channel on it: this reply is the cause.
+            emit(.countReply(.lost))
+            emit(.fault(ConsumerFault(kind: "reply_closed_channel", level: .warning, message: "the broker closed the channel on a reply",
+                                      metadata: ["reason": "\(why)"])))
+            return .keep(deadLetterJob(job.delivery, reason: .replyClosedChannel, detail: why, attempts: nil))
+        case .lost(let why):
+            emit(.countReply(.lost))
+            emit(.fault(ConsumerFault(kind: "channel_closed", level: .warning,
+                                      message: "the broker closed the publishing channel; sending its unconfirmed replies one at a time",
+                                      metadata: ["reason": "\(why)"])))
+            var again = job
+            again.toIsolate = true
+            return .keep(again)
+        }
+    }
+}

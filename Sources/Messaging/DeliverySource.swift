@@ -1,0 +1,26 @@
+/// A subscription with manual acknowledgements and a prefetch limit: where the consumer's
+/// hellos come from. Delivery tags belong to one source; after a reconnect a new source is
+/// made, and the old tags are never acknowledged on it.
+public protocol DeliverySource: AnyObject {
+    /// Waits up to `waitMilliseconds` for a first delivery, then takes whatever else has
+    /// already arrived, up to `limit`. `cancelled` is true when the broker ended the
+    /// subscription (its queue was deleted, say): no more deliveries will come.
+    func nextDeliveries(limit: Int, waitMilliseconds: Int) throws(MessagingError) -> (deliveries: [Delivery], cancelled: Bool)
+
+    /// Acknowledges `tag`, and with `multiple` every earlier unacknowledged one too.
+    func ack(_ tag: UInt64, multiple: Bool) throws(MessagingError)
+
+    /// Hands a delivery back to the queue for another try.
+    func requeue(_ tag: UInt64) throws(MessagingError)
+
+    /// Waits up to `timeoutMilliseconds` until there is something to read here or on
+    /// `channel` (a delivery or a confirm), so one thread keeps both moving.
+    func waitForInput(alsoFrom channel: PublishChannel, timeoutMilliseconds: Int)
+
+    /// Ends the subscription: no new deliveries; those already taken stay unacknowledged
+    /// until acknowledged or the source closes.
+    func cancel()
+
+    /// Closes the source; unacknowledged deliveries go back to the queue.
+    func close()
+}
