@@ -24,7 +24,7 @@ public struct RequestDecoder {
     private var buffer: [UInt8] = []
     private var readIndex = 0
     private var state = State.head
-    private var scan = HeadScan()
+    private var scan = SectionScan()
     /// The request whose head is parsed and whose body is still arriving.
     private var pending: HTTPRequest?
 
@@ -72,7 +72,7 @@ public struct RequestDecoder {
             case .failed:
                 return nil
             case .head:
-                guard let headEnd = try scanHead() else { return nil }
+                guard let headEnd = try scanSection(trailers: false) else { return nil }
                 let start = readIndex
                 let parser = HeadParser(limits: limits)
                 let request = try buffer.withUnsafeBytes { raw in
@@ -81,7 +81,7 @@ public struct RequestDecoder {
                     }
                 }.get()
                 readIndex = headEnd
-                scan = HeadScan()
+                scan = SectionScan()
                 switch request.framing {
                 case .none:
                     return request.request
@@ -127,9 +127,9 @@ public struct RequestDecoder {
                 readIndex += 2
                 state = .chunkSize
             case .trailers:
-                guard let end = try scanTrailers() else { return nil }
+                guard let end = try scanSection(trailers: true) else { return nil }
                 readIndex = end
-                scan = HeadScan()
+                scan = SectionScan()
                 return finishBody()
             }
         }
@@ -158,7 +158,7 @@ public struct RequestDecoder {
 
 /// Progress through a header (or trailer) section, relative to its first byte, so that bytes
 /// are looked at once however the section is split.
-private struct HeadScan {
+private struct SectionScan {
     var offset = 0
     var lineStart = 0
     /// Where the field lines start, once the request line is complete.
@@ -177,13 +177,22 @@ extension UInt8 {
 }
 
 extension RequestDecoder {
-    /// Scans for the end of the header section; returns the index just past its final CRLF.
-    /// Rejects bare CR and bare LF (RFC 9112 §2.2) and enforces the size limits as bytes
-    /// arrive, so an endless header is refused without waiting for its end.
-    private mutating func scanHead() throws(HTTPParseError) -> Int? {
+    /// Scans for the end of a header section, or of a chunked body's trailer section
+    /// (RFC 9112 §7.1.2, whose fields are discarded but held to the header limits); returns
+    /// the index just past its final CRLF. Rejects bare CR and bare LF (RFC 9112 §2.2) and
+    /// enforces the size limits as bytes arrive, so an endless section is refused without
+    /// waiting for its end.
+    ///
+    /// A header section starts with the request line, which has a limit of its own and may
+    /// be preceded by a few empty lines. A trailer section has fields only, and since the
+    /// head parser never sees it, obs-fold and NUL are refused here.
+    private mutating func scanSection(trailers: Bool) throws(HTTPParseError) -> Int? {
         let limits = self.limits
         var scan = self.scan
         defer { self.scan = scan }
+        if trailers, scan.fieldsStart == nil { scan.fieldsStart = 0 }
+        let section = trailers ? "trailer section" : "header section"
+        let fields = trailers ? "trailer fields" : "header fields"
         let base = readIndex
         return try buffer.withUnsafeBufferPointer { bytes in Result { () throws(HTTPParseError) -> Int? in
             let count = bytes.count - base
@@ -191,19 +200,22 @@ extension RequestDecoder {
                 let byte = bytes[base + scan.offset]
                 if byte == .lf {
                     guard scan.offset > scan.lineStart, bytes[base + scan.offset - 1] == .cr else {
-                        throw HTTPParseError(.bareLineBreak, "bare LF in header section")
+                        throw HTTPParseError(.bareLineBreak, "bare LF in \(section)")
                     }
                     let lineLength = scan.offset - 1 - scan.lineStart
                     if let fieldsStart = scan.fieldsStart {
                         if scan.offset - fieldsStart > limits.maxHeaderBytes {
-                            throw HTTPParseError(.headerSectionTooLarge, "header section larger than \(limits.maxHeaderBytes) bytes")
+                            throw HTTPParseError(.headerSectionTooLarge, "\(section) larger than \(limits.maxHeaderBytes) bytes")
                         }
                         if lineLength == 0 {
                             return base + scan.offset + 1
                         }
+                        if trailers, bytes[base + scan.lineStart] == .space || bytes[base + scan.lineStart] == .tab {
+                            throw HTTPParseError(.malformedHeader, "obs-fold in trailer section")
+                        }
                         scan.fieldCount += 1
                         if scan.fieldCount > limits.maxHeaderCount {
-                            throw HTTPParseError(.headerSectionTooLarge, "more than \(limits.maxHeaderCount) header fields")
+                            throw HTTPParseError(.headerSectionTooLarge, "more than \(limits.maxHeaderCount) \(fields)")
                         }
                     } else if lineLength == 0 {
                         // An empty line before the request line is ignored (RFC 9112 §2.2).
@@ -220,58 +232,19 @@ extension RequestDecoder {
                     scan.lineStart = scan.offset + 1
                 } else if byte == .cr {
                     if scan.offset + 1 < count, bytes[base + scan.offset + 1] != .lf {
-                        throw HTTPParseError(.bareLineBreak, "bare CR in header section")
+                        throw HTTPParseError(.bareLineBreak, "bare CR in \(section)")
                     }
+                } else if byte == 0, trailers {
+                    throw HTTPParseError(.malformedHeader, "NUL in trailer section")
                 }
                 scan.offset += 1
             }
             if let fieldsStart = scan.fieldsStart {
                 if scan.offset - fieldsStart > limits.maxHeaderBytes {
-                    throw HTTPParseError(.headerSectionTooLarge, "header section larger than \(limits.maxHeaderBytes) bytes")
+                    throw HTTPParseError(.headerSectionTooLarge, "\(section) larger than \(limits.maxHeaderBytes) bytes")
                 }
             } else if scan.offset - scan.lineStart > limits.maxRequestLineBytes {
                 throw HTTPParseError(.requestLineTooLong, "request line longer than \(limits.maxRequestLineBytes) bytes")
-            }
-            return nil
-        } }.get()
-    }
-
-    /// Scans the trailer section of a chunked body (RFC 9112 §7.1.2); its fields are
-    /// discarded, but held to the header limits.
-    private mutating func scanTrailers() throws(HTTPParseError) -> Int? {
-        let limits = self.limits
-        var scan = self.scan
-        defer { self.scan = scan }
-        let base = readIndex
-        return try buffer.withUnsafeBufferPointer { bytes in Result { () throws(HTTPParseError) -> Int? in
-            let count = bytes.count - base
-            while scan.offset < count {
-                let byte = bytes[base + scan.offset]
-                if byte == .lf {
-                    guard scan.offset > scan.lineStart, bytes[base + scan.offset - 1] == .cr else {
-                        throw HTTPParseError(.bareLineBreak, "bare LF in trailer section")
-                    }
-                    if scan.offset - 1 == scan.lineStart { return base + scan.offset + 1 }
-                    let first = bytes[base + scan.lineStart]
-                    if first == .space || first == .tab {
-                        throw HTTPParseError(.malformedHeader, "obs-fold in trailer section")
-                    }
-                    scan.fieldCount += 1
-                    if scan.fieldCount > limits.maxHeaderCount {
-                        throw HTTPParseError(.headerSectionTooLarge, "more than \(limits.maxHeaderCount) trailer fields")
-                    }
-                    scan.lineStart = scan.offset + 1
-                } else if byte == .cr {
-                    if scan.offset + 1 < count, bytes[base + scan.offset + 1] != .lf {
-                        throw HTTPParseError(.bareLineBreak, "bare CR in trailer section")
-                    }
-                } else if byte == 0 {
-                    throw HTTPParseError(.malformedHeader, "NUL in trailer section")
-                }
-                scan.offset += 1
-            }
-            if scan.offset > limits.maxHeaderBytes {
-                throw HTTPParseError(.headerSectionTooLarge, "trailer section larger than \(limits.maxHeaderBytes) bytes")
             }
             return nil
         } }.get()

@@ -22,6 +22,9 @@ public struct ResponseSequencer {
     /// The number of requests whose responses have not been written yet.
     public var pendingCount: Int { slots.count - firstIndex }
 
+    /// Whether the oldest unwritten response is ready, so that `drain` would write something.
+    public var hasReadyResponse: Bool { firstIndex < slots.count && slots[firstIndex].response != nil }
+
     /// Reserves the next slot for `request`; fulfil it with the returned identifier.
     public mutating func reserve(for request: HTTPRequest) -> Int {
         reserve(headOnly: request.method == .head, version: request.version, keepAlive: request.keepAlive)

@@ -3,29 +3,19 @@ import HTTP1
 import LinuxIO
 import Logging
 
-/// The part of the server that lives on one event loop: its listening socket, its
-/// connections, the shared read buffer and the cached `Date` value.
+/// The part of the server that lives on one event loop: its listening socket, accepting,
+/// the timer that refreshes the `Date` value and applies timeouts, and shutdown.
 ///
 /// Thread-confined to its loop.
 final class LoopServer: EventHandler {
     let loop: EventLoop
-    let responder: HTTPResponder
     let configuration: HTTPServerConfiguration
     let logger: Logger
     private let listener: Socket
     private let gauge: ConnectionGauge
-    private var connections: [Int32: Connection] = [:]
-    /// Connections with responses to write, flushed once per wake-up.
-    private var needsFlush: [Connection] = []
+    private let connections: LoopConnections
     private var acceptPaused = false
-    private var draining = false
     private var drainDeadline: UInt64 = 0
-
-    /// One read buffer for every connection of the loop: reads are handed to the decoder
-    /// straight away, so they never overlap.
-    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-    /// The current IMF-fixdate, refreshed by a timer.
-    private(set) var date: [UInt8] = []
     private var dateSecond = -1
 
     init(
@@ -38,21 +28,16 @@ final class LoopServer: EventHandler {
     ) throws {
         self.loop = loop
         self.listener = listener
-        self.responder = responder
         self.configuration = configuration
         self.gauge = gauge
         self.logger = logger
+        connections = LoopConnections(loop: loop, responder: responder, configuration: configuration, gauge: gauge)
         refreshDate()
         try loop.register(fd: listener.descriptor, interest: .readable, handler: self)
         loop.every(milliseconds: 250) { [unowned self] in
             refreshDate()
             sweep()
         }
-        loop.afterEvents { [unowned self] in flushPending() }
-    }
-
-    deinit {
-        readBuffer.deallocate()
     }
 
     // MARK: Accepting
@@ -62,7 +47,7 @@ final class LoopServer: EventHandler {
     }
 
     private func acceptPending() {
-        guard !draining else { return }
+        guard !connections.isDraining else { return }
         // Bounded so one loop cannot starve its connections under a connection storm.
         for _ in 0..<256 {
             let accepted: IOResult<Socket>
@@ -82,9 +67,9 @@ final class LoopServer: EventHandler {
             }
             do {
                 try socket.setNoDelay()
-                let connection = Connection(socket: socket, server: self)
+                let connection = Connection(socket: socket, shared: connections)
                 try loop.register(fd: socket.descriptor, interest: Connection.initialInterest, handler: connection)
-                connections[socket.descriptor] = connection
+                connections.add(connection, descriptor: socket.descriptor)
             } catch {
                 logger.debug("could not set up connection", metadata: ["error": "\(error)"])
                 socket.close()
@@ -100,33 +85,9 @@ final class LoopServer: EventHandler {
     }
 
     private func resumeAccepting() {
-        guard acceptPaused, !draining else { return }
+        guard acceptPaused, !connections.isDraining else { return }
         acceptPaused = false
         try? loop.register(fd: listener.descriptor, interest: .readable, handler: self)
-    }
-
-    // MARK: Connections
-
-    /// Marks `connection` to be flushed after this wake-up's handlers have run.
-    func scheduleFlush(_ connection: Connection) {
-        needsFlush.append(connection)
-    }
-
-    private func flushPending() {
-        // A flush can resume a paused reader, whose requests may answer at once and ask for
-        // another flush; a few rounds settle that without waiting for the next wake-up.
-        for _ in 0..<4 where !needsFlush.isEmpty {
-            let batch = needsFlush
-            needsFlush.removeAll(keepingCapacity: true)
-            for connection in batch { connection.flush() }
-        }
-    }
-
-    /// Forgets a connection that has closed its socket.
-    func connectionClosed(_ connection: Connection, descriptor: Int32) {
-        connections[descriptor] = nil
-        gauge.remove()
-        if draining, connections.isEmpty { loop.stop() }
     }
 
     // MARK: Time
@@ -135,37 +96,35 @@ final class LoopServer: EventHandler {
         let second = time(nil)
         guard second != dateSecond else { return }
         dateSecond = second
-        date = Array(HTTPDate.format(unixSeconds: second).utf8)
+        connections.date = Array(HTTPDate.format(unixSeconds: second).utf8)
     }
 
     /// Applies the header, idle and write timeouts, and ends draining at its deadline.
     private func sweep() {
         let now = loop.now
-        for connection in Array(connections.values) {
+        for connection in Array(connections.open.values) {
             connection.checkTimeouts(now: now)
         }
         if acceptPaused { resumeAccepting() }
-        if draining, now >= drainDeadline { loop.stop() }
+        if connections.isDraining, now >= drainDeadline { loop.stop() }
     }
 
     // MARK: Shutdown
 
     /// Stops accepting; idle connections close now, busy ones once their responses are out.
     func beginDraining(graceMilliseconds: Int) {
-        guard !draining else { return }
-        draining = true
+        guard !connections.isDraining else { return }
+        connections.isDraining = true
         drainDeadline = loop.now + UInt64(graceMilliseconds) * 1_000_000
         if !acceptPaused { loop.deregister(fd: listener.descriptor) }
         listener.close()
-        for connection in Array(connections.values) { connection.drain() }
-        if connections.isEmpty { loop.stop() }
+        for connection in Array(connections.open.values) { connection.drain() }
+        if connections.open.isEmpty { loop.stop() }
     }
-
-    var isDraining: Bool { draining }
 
     /// Closes whatever is still open; called when the loop has stopped.
     func closeAll() {
-        for connection in Array(connections.values) { connection.close() }
+        for connection in Array(connections.open.values) { connection.close() }
         listener.close()
     }
 }
