@@ -23,7 +23,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --no-create-home --uid 10001 biggoal
 COPY --from=build /out/ /usr/local/bin/
-COPY config.example.json config.consumer.example.json /etc/biggoal/
+COPY config.example.json /etc/biggoal/
 USER 10001
 EXPOSE 3000
 ENTRYPOINT ["/usr/local/bin/api"]

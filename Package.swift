@@ -55,20 +55,25 @@ let package = Package(
             name: "HTTPServer",
             dependencies: ["HTTP1", "LinuxIO", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "AMQPMessaging", dependencies: ["AMQP", "Messaging", "Settings"]),
+        .target(name: "AMQPMessaging", dependencies: ["AMQP", "Messaging"]),
         .target(
             name: "RedisCounterStore",
             dependencies: [
-                "Counters", "Redis", "LinuxIO", "Settings",
+                "Counters", "Redis", "LinuxIO", "Resilience",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
 
-        // Shared configuration of every executable.
+        // Logging set-up for the executables: the JSON handler and the bootstrap.
+        .target(name: "LogSetup", dependencies: [.product(name: "Logging", package: "swift-log")]),
+
+        // Every program's settings, each key declared once, read into the adapters' plain
+        // configuration values.
         .target(
             name: "Settings",
             dependencies: [
+                "HTTP1", "HTTPServer", "RedisCounterStore", "AMQPMessaging", "Resilience", "LogSetup",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,11 +101,17 @@ let package = Package(
             ]
         ),
 
+        // What the command-line programs share: settings help, version, exit codes.
+        .target(
+            name: "CommandSupport",
+            dependencies: ["Settings", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
         // Executables.
         .executableTarget(
             name: "api",
             dependencies: [
-                "APIApp", "Settings", "LinuxIO",
+                "APIApp", "Settings", "LinuxIO", "CommandSupport", "Redis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -112,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "consumer",
             dependencies: [
-                "ConsumerApp", "Settings", "LinuxIO", "HTTPServer",
+                "ConsumerApp", "Settings", "LinuxIO", "CommandSupport", "Redis", "AMQP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -123,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "publish",
             dependencies: [
-                "AMQPMessaging", "Messaging", "Producer", "Settings",
+                "AMQPMessaging", "Messaging", "Producer", "Settings", "CommandSupport", "AMQP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

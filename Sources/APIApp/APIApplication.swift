@@ -1,4 +1,3 @@
-import HTTP1
 import HTTPServer
 import LinuxIO
 import Logging
@@ -15,11 +14,11 @@ public final class APIApplication: Sendable {
     /// - Parameter registry: where the metrics the executable bootstrapped swift-metrics with
     ///   are collected; `/metrics` renders it.
     public init(settings: APISettings, logger: Logger, registry: PrometheusCollectorRegistry) {
-        let storeConfiguration = RedisCounterStore.Configuration(settings.redis)
+        let storeConfiguration = settings.redis
         let storeLogger = logger
         let serverBox = Mutex<HTTPServer?>(nil)
         let openConnections: @Sendable () -> Int = { serverBox.withLock { $0?.connectionCount ?? 0 } }
-        server = HTTPServer(configuration: HTTPServerConfiguration(settings.http), logger: logger) { loop in
+        server = HTTPServer(configuration: settings.http, logger: logger) { loop in
             let store = RedisCounterStore(loop: loop, configuration: storeConfiguration, logger: storeLogger)
             return APIResponder(store: store, metrics: APIMetrics(registry: registry, openConnections: openConnections))
         }
@@ -40,26 +39,5 @@ public final class APIApplication: Sendable {
     /// returns when every loop has ended.
     public func shutdown() {
         server.shutdown()
-    }
-}
-
-extension HTTPServerConfiguration {
-    init(_ settings: HTTPSettings) {
-        self.init(
-            host: settings.host,
-            port: settings.port,
-            eventLoops: settings.eventLoops,
-            maxConnections: settings.maxConnections,
-            limits: HTTPLimits(
-                maxRequestLineBytes: settings.maxRequestLineBytes,
-                maxHeaderBytes: settings.maxHeaderBytes,
-                maxHeaderCount: settings.maxHeaderCount,
-                maxBodyBytes: settings.maxBodyBytes
-            ),
-            headerTimeoutMilliseconds: settings.headerTimeoutMs,
-            idleTimeoutMilliseconds: settings.idleTimeoutMs,
-            writeTimeoutMilliseconds: settings.writeTimeoutMs,
-            shutdownGraceMilliseconds: settings.shutdownTimeoutMs
-        )
     }
 }

@@ -3,7 +3,6 @@ import Counters
 import Foundation
 import Logging
 import Messaging
-import Producer
 import RedisCounterStore
 import Resilience
 import Settings
@@ -34,22 +33,22 @@ public final class Consumer: Sendable {
 
     private var stopping: Bool { stopRequested.load(ordering: .relaxed) }
 
-    /// Runs until stopped. Connection losses are retried with back-off (0.5 s doubling to
-    /// 30 s); a refusal that retrying cannot fix is thrown.
+    /// Runs until stopped. Connection losses are retried with `amqp.reconnect` back-off; a
+    /// refusal that retrying cannot fix is thrown.
     public func run() throws(MessagingError) {
-        let counter = RedisBatchCounterStore(configuration: RedisCounterStore.Configuration(settings.redis))
+        let counter = RedisBatchCounterStore(configuration: settings.redis)
         let metrics = ConsumerMetrics()
         // One for the whole run: a fault that outlives a reconnect stays rate-limited.
         let faults = FaultLog(logger: logger)
         let poisoned = PoisonedDestinations()
         let rules = ConsumerRules(settings)
-        let endpoint = AMQPEndpoint(settings)
+        let endpoint = settings.amqp.endpoint(connectionName: settings.serviceName)
         let topology = AMQPDeliverySource.Topology(
             queue: settings.amqp.queue, prefetch: settings.amqp.prefetch, declare: settings.amqp.declare,
             replyExchange: settings.amqp.replyExchange, replyRoutingKey: settings.amqp.replyRoutingKey,
             replyQueue: settings.amqp.replyQueue, deadLetterQueue: rules.deadLetterQueue
         )
-        var backoff = 0.5
+        var failures = 0
         var lastFailure: String?
         var sessions = 0
         while !stopping {
@@ -68,50 +67,40 @@ public final class Consumer: Sendable {
                 if sessions > 0 { metrics.reconnects.increment() }
                 sessions += 1
                 health.set(nil)
-                backoff = 0.5
+                failures = 0
                 lastFailure = nil
                 try session.serve { self.stopping }
                 return
             } catch {
                 health.set("broker: \(error.reason)")
                 if error.isPermanent { throw error }
+                failures += 1
+                let wait = settings.amqp.reconnect.delay(afterFailures: failures)
                 if lastFailure != error.reason {
-                    logger.warning("broker connection lost; reconnecting", metadata: ["reason": "\(error.reason)", "retryInSeconds": "\(backoff)"])
+                    logger.warning("broker connection lost; reconnecting", metadata: ["reason": "\(error.reason)", "retryIn": "\(wait)"])
                     lastFailure = error.reason
                 }
-                sleep(seconds: backoff)
-                backoff = min(backoff * 2, 30)
+                sleep(for: wait)
             }
         }
     }
 
     /// Sleeps, waking early when a stop is requested.
-    private func sleep(seconds: Double) {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !stopping, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    private func sleep(for duration: Duration) {
+        let deadline = ContinuousClock.now + duration
+        while !stopping, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
     }
 }
 
 extension ConsumerRules {
     init(_ settings: ConsumerSettings) {
-        let deadLetterQueue = settings.amqp.deadLetterQueue.isEmpty ? nil : settings.amqp.deadLetterQueue
         let policy = ReplyPolicy(
             serviceName: settings.serviceName, body: settings.amqp.replyBody,
             destination: Destination(exchange: settings.amqp.replyExchange, routingKey: settings.amqp.replyRoutingKey),
             refusedReplyTo: Set(settings.amqp.refusedReplyTo + [settings.amqp.queue])
         )
-        self.init(prefetch: settings.amqp.prefetch, maxAttempts: settings.amqp.maxAttempts, deadLetterQueue: deadLetterQueue,
+        self.init(prefetch: settings.amqp.prefetch, maxAttempts: settings.amqp.maxAttempts, deadLetterQueue: settings.amqp.deadLetterQueue,
                   maxMessageBytes: settings.amqp.maxMessageBytes, queue: settings.amqp.queue, policy: policy,
-                  redisBackoff: Backoff(initial: .milliseconds(50), maximum: .seconds(2), jitter: false))
-    }
-}
-
-extension AMQPEndpoint {
-    init(_ settings: ConsumerSettings) {
-        self.init(
-            host: settings.amqp.url.host, port: settings.amqp.url.port, user: settings.amqp.url.user,
-            password: settings.amqp.url.password, virtualHost: settings.amqp.url.virtualHost,
-            heartbeatSeconds: settings.amqp.heartbeatSeconds, connectionName: settings.serviceName
-        )
+                  redisBackoff: settings.redis.reconnect)
     }
 }

@@ -6,8 +6,9 @@ extension CounterStoreError {
     /// integer" and WRONGTYPE — is invalid data, which retrying cannot mend; anything else
     /// is Redis refusing the command.
     init(redisReply message: String, key: String) {
-        if let range = message.range(of: DedupeScripts.invalidCounterError + " ") {
-            self.init(.invalidData, reason: String(message[range.upperBound...]))
+        let scriptCheck = DedupeScripts.invalidCounterError + " "
+        if let start = message.firstRange(of: scriptCheck)?.upperBound {
+            self.init(.invalidData, reason: String(message[start...]))
         } else if message.contains("not an integer") || message.hasPrefix("WRONGTYPE") {
             self.init(.invalidData, reason: "counter \(key) holds a non-integer value")
         } else {

@@ -3,6 +3,7 @@ import LinuxIO
 import Logging
 import Metrics
 import Redis
+import Resilience
 
 /// The counts in Redis, driven without blocking from one event loop.
 ///
@@ -28,6 +29,9 @@ public final class RedisCounterStore: CounterStore {
         public var dedupePrefix: String
         /// How long a dedupe mark lives, in seconds.
         public var dedupeSeconds: Int
+        /// The wait before each reconnect while Redis stays away: quick after a blip,
+        /// gentle on a Redis that stays down.
+        public var reconnect: Backoff
 
         public init(
             host: String = "127.0.0.1",
@@ -39,7 +43,8 @@ public final class RedisCounterStore: CounterStore {
             receivedKey: String = "received_hello",
             sentKey: String = "sent_hello",
             dedupePrefix: String = "biggoal:dedupe:",
-            dedupeSeconds: Int = 86_400
+            dedupeSeconds: Int = 86_400,
+            reconnect: Backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(2))
         ) {
             self.host = host
             self.port = port
@@ -51,6 +56,7 @@ public final class RedisCounterStore: CounterStore {
             self.sentKey = sentKey
             self.dedupePrefix = dedupePrefix
             self.dedupeSeconds = dedupeSeconds
+            self.reconnect = reconnect
         }
     }
 
@@ -292,14 +298,14 @@ public final class RedisCounterStore: CounterStore {
     }
 
     private func scheduleReconnect(after error: CounterStoreError) {
-        // 50 ms doubling to 2 s: quick after a blip, gentle on a Redis that stays down.
-        let delay = min(50 << min(failedAttempts, 6), 2000)
-        if failedAttempts == 0 || lastError != error {
-            logger.warning("Redis unavailable; reconnecting", metadata: ["reason": "\(error.reason)", "retryInMs": "\(delay)"])
-        }
         failedAttempts += 1
+        let delay = configuration.reconnect.delay(afterFailures: failedAttempts)
+        if failedAttempts == 1 || lastError != error {
+            logger.warning("Redis unavailable; reconnecting", metadata: ["reason": "\(error.reason)", "retryIn": "\(delay)"])
+        }
         lastError = error
-        state = .disconnected(retryAt: loop.now + UInt64(delay) * 1_000_000)
+        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+        state = .disconnected(retryAt: loop.now + UInt64(nanoseconds))
     }
 
     /// Enforces the reply and connect deadlines and reconnects when due.

@@ -1,53 +1,91 @@
-import Foundation
+import AMQPMessaging
+import Resilience
 
-/// The `amqp.*` keys: the broker and the names the consumer uses.
+/// The `amqp.*` keys: the broker, and the names and limits the consumer works with.
 public struct AMQPSettings: Sendable, Equatable {
-    public var url = try! AMQPURL(parsing: "amqp://guest:guest@127.0.0.1:5672/%2F")
-    public var queue = "TestQueue"
-    public var prefetch = 100
-    public var heartbeatSeconds = 30
-    public var declare = true
-    public var replyExchange = "Meow"
-    public var replyRoutingKey = "meow1"
-    public var replyQueue = "TestSentQueue"
-    public var replyBody = "И тебе привет!"
-    /// Queue names a hello may not name as `reply_to`, besides `queue` itself (a reply sent
-    /// there would come back as a hello).
-    public var refusedReplyTo: [String] = []
-    /// How many failed attempts at answering one hello before it is dead-lettered.
-    public var maxAttempts = 5
-    /// Where hellos that cannot be answered go, with headers saying why; empty: dropped
-    /// (acknowledged) instead. Defaults to the inbound queue's name with `.dead`.
-    public var deadLetterQueue = "TestQueue.dead"
-    /// Hellos with longer bodies are dead-lettered unread.
-    public var maxMessageBytes = 1 << 20
+    public static let url = Setting.parsed("amqp.url", default: "amqp://guest:guest@127.0.0.1:5672/%2F", kind: "URL",
+                                           help: "amqp://user:password@host:port/vhost") { try AMQPURL(parsing: $0) }
+    public static let queue = Setting.name("amqp.queue", default: "TestQueue", help: "The inbound queue.")
+    public static let prefetch = Setting.integer("amqp.prefetch", default: 100, in: 1...65535,
+                                                 help: "Unacknowledged deliveries the consumer may hold.")
+    public static let heartbeatSeconds = Setting.integer("amqp.heartbeatSeconds", default: 30, in: 0...3600,
+                                                         help: "AMQP heartbeat; 0 turns it off.")
+    public static let declare = Setting.boolean("amqp.declare", default: true,
+                                                help: "Declare the queues, exchange and binding at start.")
+    public static let replyExchange = Setting.string("amqp.reply.exchange", default: "Meow", help: "Where replies go (a direct exchange).")
+    public static let replyRoutingKey = Setting.string("amqp.reply.routingKey", default: "meow1", help: "The replies' routing key.")
+    public static let replyQueue = Setting.name("amqp.reply.queue", default: "TestSentQueue", help: "The queue bound to the reply exchange.")
+    public static let replyBody = Setting.string("amqp.reply.body", default: "И тебе привет!", help: "The reply's body.")
+    public static let refusedReplyTo = Setting.list(
+        "amqp.reply.refusedReplyTo", help: "Comma-separated queue names a hello may not name as reply_to, besides amqp.queue."
+    )
+    public static let maxAttempts = Setting.integer("amqp.maxAttempts", default: 5, in: 1...1000,
+                                                    help: "Failed attempts at answering one hello before it is dead-lettered.")
+    public static let deadLetterQueue = Setting.string(
+        "amqp.deadLetterQueue", default: "", defaultText: "<amqp.queue>.dead",
+        help: "Where unanswerable hellos go, with the reason in headers; empty drops them."
+    ) { name in name.utf8.count > 255 ? "is longer than 255 bytes" : nil }
+    public static let maxMessageBytes = Setting.integer("amqp.maxMessageBytes", default: 1 << 20, in: 0...(512 << 20),
+                                                        help: "Hellos with longer bodies are dead-lettered unread.")
+    public static let reconnect = BackoffSettings(prefix: "amqp", what: "the broker",
+                                                  default: Backoff(initial: .milliseconds(500), maximum: .seconds(30)))
 
-    public init() {}
+    /// The keys `publish` reads too.
+    static let connectionDeclarations = [url.declaration, queue.declaration, heartbeatSeconds.declaration]
 
-    static let keys: Set<String> = [
-        "amqp.url", "amqp.queue", "amqp.prefetch", "amqp.heartbeatSeconds", "amqp.declare",
-        "amqp.reply.exchange", "amqp.reply.routingKey", "amqp.reply.queue", "amqp.reply.body",
-        "amqp.reply.refusedReplyTo", "amqp.maxAttempts", "amqp.deadLetterQueue", "amqp.maxMessageBytes",
-    ]
+    static let declarations = connectionDeclarations + [
+        prefetch.declaration, declare.declaration, replyExchange.declaration, replyRoutingKey.declaration, replyQueue.declaration,
+        replyBody.declaration, refusedReplyTo.declaration, maxAttempts.declaration, deadLetterQueue.declaration,
+        maxMessageBytes.declaration,
+    ] + reconnect.declarations
+
+    public var url: AMQPURL
+    public var queue: String
+    public var prefetch: Int
+    public var heartbeatSeconds: Int
+    public var declare: Bool
+    public var replyExchange: String
+    public var replyRoutingKey: String
+    public var replyQueue: String
+    public var replyBody: String
+    public var refusedReplyTo: [String]
+    public var maxAttempts: Int
+    /// Nil: hellos that cannot be answered are dropped (acknowledged) instead.
+    public var deadLetterQueue: String?
+    public var maxMessageBytes: Int
+    public var reconnect: Backoff
 
     init(_ source: SettingsSource) throws(SettingsError) {
-        let defaults = AMQPSettings()
-        let nonEmpty: (String) -> String? = { $0.isEmpty ? "must not be empty" : nil }
-        url = try source.parsed("amqp.url", default: "amqp://guest:guest@127.0.0.1:5672/%2F") { text in try AMQPURL(parsing: text) }
-        queue = try source.string("amqp.queue", default: defaults.queue, validate: nonEmpty)
-        prefetch = try source.int("amqp.prefetch", default: defaults.prefetch, in: 1...65535)
-        heartbeatSeconds = try source.int("amqp.heartbeatSeconds", default: defaults.heartbeatSeconds, in: 0...3600)
-        declare = try source.bool("amqp.declare", default: defaults.declare)
-        replyExchange = try source.string("amqp.reply.exchange", default: defaults.replyExchange)
-        replyRoutingKey = try source.string("amqp.reply.routingKey", default: defaults.replyRoutingKey)
-        replyQueue = try source.string("amqp.reply.queue", default: defaults.replyQueue, validate: nonEmpty)
-        replyBody = try source.string("amqp.reply.body", default: defaults.replyBody)
-        refusedReplyTo = try source.string("amqp.reply.refusedReplyTo", default: "")
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        maxAttempts = try source.int("amqp.maxAttempts", default: defaults.maxAttempts, in: 1...1000)
-        deadLetterQueue = try source.string("amqp.deadLetterQueue", default: "\(queue).dead") { name in
-            name == queue ? "must not be the inbound queue" : (name.utf8.count > 255 ? "is longer than 255 bytes" : nil)
+        url = try source.read(Self.url)
+        queue = try source.read(Self.queue)
+        prefetch = try source.read(Self.prefetch)
+        heartbeatSeconds = try source.read(Self.heartbeatSeconds)
+        declare = try source.read(Self.declare)
+        replyExchange = try source.read(Self.replyExchange)
+        replyRoutingKey = try source.read(Self.replyRoutingKey)
+        replyQueue = try source.read(Self.replyQueue)
+        replyBody = try source.read(Self.replyBody)
+        refusedReplyTo = try source.read(Self.refusedReplyTo)
+        maxAttempts = try source.read(Self.maxAttempts)
+        let deadLetterQueue = try source.read(Self.deadLetterQueue, default: "\(queue).dead")
+        if deadLetterQueue == queue {
+            throw SettingsError(key: Self.deadLetterQueue.key, source: "configuration", problem: "must not be the inbound queue")
         }
-        maxMessageBytes = try source.int("amqp.maxMessageBytes", default: defaults.maxMessageBytes, in: 0...(512 << 20))
+        self.deadLetterQueue = deadLetterQueue.isEmpty ? nil : deadLetterQueue
+        maxMessageBytes = try source.read(Self.maxMessageBytes)
+        reconnect = try Self.reconnect.read(source)
+    }
+
+    /// The endpoint for a connection named `connectionName`.
+    public func endpoint(connectionName: String) -> AMQPEndpoint {
+        AMQPEndpoint(url: url, heartbeatSeconds: heartbeatSeconds, connectionName: connectionName)
+    }
+}
+
+extension AMQPEndpoint {
+    /// The endpoint an `amqp://` URL names.
+    public init(url: AMQPURL, heartbeatSeconds: Int, connectionName: String) {
+        self.init(host: url.host, port: url.port, user: url.user, password: url.password,
+                  virtualHost: url.virtualHost, heartbeatSeconds: heartbeatSeconds, connectionName: connectionName)
     }
 }

@@ -1,22 +1,22 @@
+import HTTPServer
+import RedisCounterStore
+
 /// Everything `api` reads from its configuration.
-public struct APISettings: Sendable, Equatable {
-    /// The name the service reports (logs, and connection names once it talks to a broker).
-    public var serviceName = "biggoal-api"
-    public var http = HTTPSettings()
-    public var redis = RedisSettings()
-    public var log = LogSettings()
+public struct APISettings: ProgramSettings, Equatable {
+    public static let serviceName = Setting.name("serviceName", default: "biggoal-api", help: "The name in logs.")
 
-    public init() {}
+    public static let declarations = [serviceName.declaration] + HTTPSettings.declarations + RedisSettings.declarations
+        + LogSettings.declarations
 
-    /// Every key `api` accepts.
-    public static let keys = Set(["serviceName"])
-        .union(HTTPSettings.keys).union(RedisSettings.keys).union(LogSettings.keys)
+    public var serviceName: String
+    public var http: HTTPServerConfiguration
+    public var redis: RedisCounterStore.Configuration
+    public var log: LogSettings
 
-    /// Reads and validates every key; the first bad one is thrown.
     public init(_ source: SettingsSource) throws(SettingsError) {
-        serviceName = try source.string("serviceName", default: serviceName) { $0.isEmpty ? "must not be empty" : nil }
-        http = try HTTPSettings(source)
-        redis = try RedisSettings(source)
+        serviceName = try source.read(Self.serviceName)
+        http = try HTTPServerConfiguration(source)
+        redis = try RedisCounterStore.Configuration(source)
         log = try LogSettings(source)
     }
 
@@ -26,8 +26,8 @@ public struct APISettings: Sendable, Equatable {
         [
             "serviceName": serviceName,
             "http": "\(http.host):\(http.port) loops=\(http.eventLoops) maxConnections=\(http.maxConnections)",
-            "redis.url": redis.url.description,
-            "redis.timeoutMs": "\(redis.timeoutMs)",
+            "redis.url": redis.maskedURL,
+            "redis.timeoutMs": "\(redis.timeoutMilliseconds)",
             "redis.keys": "\(redis.receivedKey),\(redis.sentKey)",
             "log.level": log.level.rawValue,
         ]

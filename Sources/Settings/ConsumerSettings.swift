@@ -1,28 +1,33 @@
+import RedisCounterStore
+
 /// Everything `consumer` reads from its configuration.
-public struct ConsumerSettings: Sendable, Equatable {
-    /// The connection name in the broker's management UI, and `app_id` of the replies.
-    public var serviceName = "biggoal-consumer"
-    public var amqp = AMQPSettings()
-    public var redis = RedisSettings()
-    public var log = LogSettings()
-    /// The address of the `/metrics` and `/health` endpoints.
-    public var metricsHost = "127.0.0.1"
-    /// Their port; 0 turns them off.
-    public var metricsPort = 9091
+public struct ConsumerSettings: ProgramSettings, Equatable {
+    public static let serviceName = Setting.name(
+        "serviceName", default: "biggoal-consumer", help: "The connection name in the broker's management UI, and app_id of the replies."
+    )
+    public static let metricsHost = Setting.name("consumer.metricsHost", default: "127.0.0.1",
+                                                 help: "Address of the consumer's /metrics and /health.")
+    public static let metricsPort = Setting.integer("consumer.metricsPort", default: 9091, in: 0...65535,
+                                                    help: "Port of the consumer's /metrics and /health; 0 turns them off.")
 
-    public init() {}
+    public static let declarations = [serviceName.declaration] + AMQPSettings.declarations + RedisSettings.declarations
+        + LogSettings.declarations + [metricsHost.declaration, metricsPort.declaration]
 
-    /// Every key `consumer` accepts.
-    public static let keys = Set(["serviceName", "consumer.metricsHost", "consumer.metricsPort"])
-        .union(AMQPSettings.keys).union(RedisSettings.keys).union(LogSettings.keys)
+    public var serviceName: String
+    public var amqp: AMQPSettings
+    public var redis: RedisCounterStore.Configuration
+    public var log: LogSettings
+    public var metricsHost: String
+    /// 0: no status server.
+    public var metricsPort: Int
 
     public init(_ source: SettingsSource) throws(SettingsError) {
-        serviceName = try source.string("serviceName", default: serviceName) { $0.isEmpty ? "must not be empty" : nil }
+        serviceName = try source.read(Self.serviceName)
         amqp = try AMQPSettings(source)
-        redis = try RedisSettings(source)
+        redis = try RedisCounterStore.Configuration(source)
         log = try LogSettings(source)
-        metricsHost = try source.string("consumer.metricsHost", default: metricsHost) { $0.isEmpty ? "must not be empty" : nil }
-        metricsPort = try source.int("consumer.metricsPort", default: metricsPort, in: 0...65535)
+        metricsHost = try source.read(Self.metricsHost)
+        metricsPort = try source.read(Self.metricsPort)
     }
 
     /// The effective configuration for the start-up log line, passwords masked.
@@ -33,10 +38,10 @@ public struct ConsumerSettings: Sendable, Equatable {
             "amqp.queue": amqp.queue,
             "amqp.prefetch": "\(amqp.prefetch)",
             "amqp.reply": "\(amqp.replyExchange)/\(amqp.replyRoutingKey) -> \(amqp.replyQueue)",
-            "amqp.deadLetterQueue": amqp.deadLetterQueue.isEmpty ? "off (dropped)" : amqp.deadLetterQueue,
+            "amqp.deadLetterQueue": amqp.deadLetterQueue ?? "off (dropped)",
             "amqp.maxAttempts": "\(amqp.maxAttempts)",
             "amqp.maxMessageBytes": "\(amqp.maxMessageBytes)",
-            "redis.url": redis.url.description,
+            "redis.url": redis.maskedURL,
             "redis.keys": "\(redis.receivedKey),\(redis.sentKey)",
             "log.level": log.level.rawValue,
             "consumer.metrics": metricsPort == 0 ? "off" : "\(metricsHost):\(metricsPort)",

@@ -1,53 +1,29 @@
+import LogSetup
 import Logging
 
 /// The `log.*` keys.
 public struct LogSettings: Sendable, Equatable {
-    /// How log lines look.
-    public enum Format: String, Sendable, CaseIterable {
-        /// Plain lines for people.
-        case text
-        /// One JSON object per line for collectors.
-        case json
-    }
+    private static let levels = Logger.Level.allCases.map(\.rawValue)
+    public static let level = Setting.string(
+        "log.level", default: "info", help: "The least severe level logged (\(levels.joined(separator: ", ")); any case)"
+    ) { text in levels.contains(text.lowercased()) ? nil : "must be one of \(levels.joined(separator: ", "))" }
+    public static let format = Setting.choice(
+        "log.format", default: "text", among: LogFormat.allCases.map(\.rawValue),
+        help: "text for people, json for collectors (one object per line: timestamp, level, label, message, metadata)"
+    )
 
-    public var level: Logger.Level = .info
-    public var format: Format = .text
+    static let declarations = [level.declaration, format.declaration]
 
-    public init() {}
-
-    static let keys: Set<String> = ["log.level", "log.format"]
+    public var level: Logger.Level
+    public var format: LogFormat
 
     init(_ source: SettingsSource) throws(SettingsError) {
-        let names = Logger.Level.allCases.map(\.rawValue)
-        let text = try source.string("log.level", default: "info") { value in
-            names.contains(value.lowercased()) ? nil : "must be one of \(names.joined(separator: ", "))"
-        }
-        level = Logger.Level(rawValue: text.lowercased())!
-        let formats = Format.allCases.map(\.rawValue)
-        let formatText = try source.string("log.format", default: "text") { value in
-            formats.contains(value) ? nil : "must be one of \(formats.joined(separator: ", "))"
-        }
-        format = Format(rawValue: formatText)!
+        level = Logger.Level(rawValue: try source.read(Self.level).lowercased())!
+        format = LogFormat(rawValue: try source.read(Self.format))!
     }
-}
 
-extension LogSettings {
-    /// Sends every logger of the process to standard error at the configured level. Only
-    /// executables call this; libraries take a `Logger`.
+    /// Sends every logger of the process to standard error as configured.
     public func bootstrap() {
-        let level = self.level
-        let format = self.format
-        LoggingSystem.bootstrap { label in
-            switch format {
-            case .text:
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            case .json:
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
-        }
+        bootstrapLogging(level: level, format: format)
     }
 }

@@ -1,25 +1,34 @@
 import Foundation
 
-extension SettingsSource {
-    /// Loads a program's settings from its flags, the environment and its configuration file
-    /// (`--config`, else `BIGGOAL_CONFIG`), building them with `make`. On a bad value it
-    /// prints the one-line error, prefixed with the program's name, and returns nil; the
-    /// program then exits with code 2.
-    public static func load<Value>(
-        program: String,
-        knownKeys: Set<String>,
-        flags: [String],
-        configPath: String?,
-        environment: [String: String] = ProcessInfo.processInfo.environment,
-        _ make: (SettingsSource) throws(SettingsError) -> Value
-    ) async -> Value? {
+/// The settings of one program: every key it reads, declared once, and how it reads them.
+public protocol ProgramSettings: Sendable {
+    /// Every key the program reads, in the order help and docs list them.
+    static var declarations: [SettingDeclaration] { get }
+
+    /// Reads and checks every key; the first bad one is thrown.
+    init(_ source: SettingsSource) throws(SettingsError)
+}
+
+extension ProgramSettings {
+    /// Every key the program reads.
+    public static var keys: Set<String> { Set(declarations.map(\.key)) }
+
+    /// The settings from the program's flags, the environment and its configuration file
+    /// (`configPath`, else `BIGGOAL_CONFIG`). Throws the first bad value, naming its key and
+    /// where it came from.
+    public static func load(flags: [String], configPath: String?,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) async throws(SettingsError) -> Self {
+        let source = try await SettingsSource.load(knownKeys: keys, flags: flags, environment: environment,
+                                                   filePath: configPath ?? environment["BIGGOAL_CONFIG"])
+        return try Self(source)
+    }
+
+    /// Every default, as a program with no file, variable or flag would have it.
+    public static var defaults: Self {
         do {
-            let source = try await load(knownKeys: knownKeys, flags: flags, environment: environment,
-                                        filePath: configPath ?? environment["BIGGOAL_CONFIG"])
-            return try make(source)
+            return try Self(SettingsSource.defaults(knownKeys: keys))
         } catch {
-            FileHandle.standardError.write(Data("\(program): \(error)\n".utf8))
-            return nil
+            preconditionFailure("a declared default does not pass its own check: \(error)")
         }
     }
 }

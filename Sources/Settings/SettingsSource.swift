@@ -10,7 +10,7 @@ import SystemPackage
 /// is checked, and a failure names the key, the source that supplied the value (file,
 /// variable or flag) and the problem. Keys nobody reads are reported by name.
 public struct SettingsSource: Sendable {
-    /// Every key a program accepts, for the unknown-key checks.
+    /// Every key the program reads.
     private let knownKeys: Set<String>
     private let reader: ConfigReader
     private let lastAccess: LastAccess
@@ -19,8 +19,9 @@ public struct SettingsSource: Sendable {
     /// Loads the layers.
     ///
     /// - Parameters:
-    ///   - knownKeys: the dotted keys the program reads; anything else in the file or on the
-    ///     command line is an error.
+    ///   - knownKeys: the dotted keys the program reads; a flag for any other key is an
+    ///     error. The file may also hold the keys of the other BigGoal programs, so that one
+    ///     file serves them all; any other key in it is an error.
     ///   - flags: the command-line arguments left after the program's own options, such as
     ///     `--http-port 3001`.
     ///   - environment: the process environment.
@@ -37,7 +38,7 @@ public struct SettingsSource: Sendable {
             EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "biggoal"),
         ]
         if let filePath {
-            try checkFileKeys(filePath, knownKeys: knownKeys)
+            try checkFileKeys(filePath, knownKeys: knownKeys.union(SettingsCatalog.everyKey))
             do {
                 providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(filePath)))
             } catch {
@@ -49,6 +50,14 @@ public struct SettingsSource: Sendable {
         return SettingsSource(knownKeys: knownKeys, reader: reader, lastAccess: lastAccess, filePath: filePath)
     }
 
+    /// A source in which no layer sets anything: every read gives the default.
+    static func defaults(knownKeys: Set<String>) -> SettingsSource {
+        let lastAccess = LastAccess()
+        let nothingSet = InMemoryProvider(values: [:])
+        return SettingsSource(knownKeys: knownKeys, reader: ConfigReader(providers: [nothingSet], accessReporter: lastAccess),
+                              lastAccess: lastAccess, filePath: nil)
+    }
+
     // MARK: Typed reads
 
     /// An integer within `range`, or `defaultValue` when no layer sets it.
@@ -56,6 +65,17 @@ public struct SettingsSource: Sendable {
         precondition(knownKeys.contains(key), "\(key) is not a known key")
         let value = reader.int(forKey: ConfigKey(key), default: defaultValue)
         let origin = try origin(of: key, expected: "an integer")
+        guard range.contains(value) else {
+            throw SettingsError(key: key, source: origin, problem: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    /// A number within `range`, or `defaultValue` when no layer sets it.
+    public func double(_ key: String, default defaultValue: Double, in range: ClosedRange<Double>) throws(SettingsError) -> Double {
+        precondition(knownKeys.contains(key), "\(key) is not a known key")
+        let value = reader.double(forKey: ConfigKey(key), default: defaultValue)
+        let origin = try origin(of: key, expected: "a number")
         guard range.contains(value) else {
             throw SettingsError(key: key, source: origin, problem: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
         }

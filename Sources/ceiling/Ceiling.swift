@@ -44,7 +44,7 @@ struct Ceiling: ParsableCommand {
                                                    replyRoutingKey: destination.routingKey, replyQueue: replies)
         let source = try AMQPDeliverySource(endpoint: endpoint, topology: topology)
         let channel = try AMQPPublishChannel(endpoint: endpoint, confirms: !unconfirmed)
-        let policy = ReplyPolicy(serviceName: "biggoal-ceiling", body: AMQPSettings().replyBody, destination: destination,
+        let policy = ReplyPolicy(serviceName: "biggoal-ceiling", body: AMQPSettings.replyBody.defaultValue, destination: destination,
                                  refusedReplyTo: [queue])
         let (settled, started) = unconfirmed
             ? try drainUnconfirmed(source: source, channel: channel, policy: policy)

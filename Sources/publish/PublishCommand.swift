@@ -1,17 +1,26 @@
+import AMQP
 import AMQPMessaging
 import ArgumentParser
+import CommandSupport
 import Foundation
 import Messaging
 import Producer
 import Settings
 
-/// `publish`: sends messages into the inbound queue, with publisher confirms.
 @main
-struct PublishCommand: AsyncParsableCommand {
+enum Main {
+    static func main() async {
+        await PublishCommand.launch()
+    }
+}
+
+/// `publish`: sends messages into the inbound queue, with publisher confirms.
+struct PublishCommand: SettingsCommand {
     static let configuration = CommandConfiguration(
         commandName: "publish",
         abstract: "Publishes persistent messages with unique ids into the inbound queue and waits for the broker's confirms.",
-        discussion: "The broker comes from amqp.url (BIGGOAL_AMQP_URL, --amqp-url or the config file), the queue from amqp.queue."
+        discussion: settingsHelp(),
+        version: versionText(program: "publish", libraries: [AMQPConnection.libraryVersion])
     )
 
     @Option(help: "How many messages to publish.")
@@ -35,11 +44,7 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "Message ids start with this prefix (default: a random one); republishing with the same prefix repeats the ids.")
     var idPrefix: String?
 
-    @Option(name: .customLong("config"), help: "A JSON configuration file.")
-    var configPath: String?
-
-    @Argument(parsing: .allUnrecognized, help: "Configuration keys as flags, e.g. --amqp-url amqp://…")
-    var settingFlags: [String] = []
+    @OptionGroup var options: SettingsOptions<PublishSettings>
 
     static let batchSize = 500
 
@@ -49,14 +54,9 @@ struct PublishCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let settings = await SettingsSource.load(
-            program: "publish", knownKeys: ConsumerSettings.keys, flags: settingFlags, configPath: configPath,
-            { source throws(SettingsError) in try ConsumerSettings(source).amqp }
-        ) else {
-            throw ExitCode(2)
-        }
+        let settings = try await loadSettings()
         let queue = self.queue ?? settings.queue
-        let endpoint = AMQPEndpoint(url: settings.url, heartbeatSeconds: settings.heartbeatSeconds, connectionName: "biggoal-publish")
+        let endpoint = settings.endpoint
         let prefix = idPrefix ?? UUID().uuidString.prefix(8).lowercased()
         let showProgress = isatty(STDERR_FILENO) != 0
 
@@ -65,7 +65,7 @@ struct PublishCommand: AsyncParsableCommand {
             channel = try AMQPPublishChannel(endpoint: endpoint)
             try channel.declareQueue(queue)
         } catch {
-            FileHandle.standardError.write(Data("publish: \(error)\n".utf8))
+            printError("\(error)")
             throw ExitCode(1)
         }
         defer { channel.close() }
