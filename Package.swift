@@ -40,8 +40,8 @@ let package = Package(
 
         // Wrappers: the only modules that import a C module.
         .target(name: "LinuxIO", dependencies: ["CLinux"]),
-        .target(name: "Redis", dependencies: ["CHiredis"]),
-        .target(name: "AMQP", dependencies: ["CRabbitMQ"]),
+        .target(name: "Redis", dependencies: ["CHiredis", "LinuxIO"]),
+        .target(name: "AMQP", dependencies: ["CRabbitMQ", "LinuxIO"]),
 
         // Domain.
         .target(name: "HTTP1"),

@@ -1,5 +1,5 @@
 internal import CRabbitMQ
-import Glibc
+import LinuxIO
 
 extension AMQPConnection {
     /// Waits until at least one of `connections` has something from the broker to read, or
@@ -11,9 +11,10 @@ extension AMQPConnection {
     /// Heartbeats are still serviced only inside `nextEvent`, which the caller goes on to use.
     public static func waitForInput(on connections: [AMQPConnection], timeoutMilliseconds: Int) {
         if connections.contains(where: \.hasBufferedInput) { return }
-        var descriptors = connections.map { pollfd(fd: amqp_get_sockfd($0.state), events: Int16(POLLIN), revents: 0) }
-        // EINTR or a closed socket: return and let the next library call report what happened.
-        _ = poll(&descriptors, nfds_t(descriptors.count), Int32(clamping: timeoutMilliseconds))
+        // A failed wait (a closed socket): return and let the next library call report what
+        // happened.
+        _ = try? Readiness.wait(for: .readable, on: connections.map { amqp_get_sockfd($0.state) },
+                                timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// Whether librabbitmq has already read input it has not handed out yet: poll(2) on the

@@ -1,20 +1,31 @@
+internal import CRabbitMQ
+
 /// A failure from the broker or from librabbitmq.
 public struct AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+    /// What kind of failure, for callers to match on.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String {
+            case connectionClosed, channelClosed, library, timeout, unencodable
+        }
+
+        private let base: Base
+
         /// The broker closed the connection (`connection.close`).
-        case connectionClosed
-        /// The broker closed a channel (`channel.close`).
-        case channelClosed
+        public static let connectionClosed = Code(base: .connectionClosed)
+        /// The broker closed a channel (`channel.close`); the connection lives on.
+        public static let channelClosed = Code(base: .channelClosed)
         /// librabbitmq reported a socket, protocol or timeout error.
-        case library
+        public static let library = Code(base: .library)
         /// No answer within the deadline.
-        case timeout
+        public static let timeout = Code(base: .timeout)
         /// A message that AMQP cannot carry (a short string past 255 bytes); nothing was
         /// sent and the connection is as it was.
-        case unencodable
+        public static let unencodable = Code(base: .unencodable)
+
+        public var description: String { base.rawValue }
     }
 
-    public let kind: Kind
+    public let code: Code
     /// The AMQP reply code for closes (e.g. 403, 404, 406), else 0.
     public let replyCode: Int
     /// The broker's reply text, or librabbitmq's message.
@@ -22,17 +33,18 @@ public struct AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What was being done, e.g. `queue.declare TestQueue`.
     public let operation: String
 
-    public init(kind: Kind, replyCode: Int = 0, message: String, operation: String) {
-        self.kind = kind
+    public init(_ code: Code, replyCode: Int = 0, message: String, operation: String) {
+        self.code = code
         self.replyCode = replyCode
         self.message = message
         self.operation = operation
     }
 
-    /// Whether retrying cannot help: refused credentials or permissions (403), an object
-    /// that exists with other arguments (406), a vhost that does not exist (530).
+    /// Whether retrying cannot help: refused credentials or permissions (ACCESS_REFUSED), an
+    /// object that exists with other arguments (PRECONDITION_FAILED), a vhost that does not
+    /// exist or may not be used (NOT_ALLOWED).
     public var isPermanent: Bool {
-        [403, 406, 530].contains(replyCode)
+        [AMQP_ACCESS_REFUSED, AMQP_PRECONDITION_FAILED, AMQP_NOT_ALLOWED].contains(Int32(clamping: replyCode))
     }
 
     public var description: String {

@@ -66,12 +66,6 @@ public final class AMQPPublishChannel: PublishChannel {
         }
     }
 
-    /// Reads whatever the broker sent meanwhile (heartbeats, flow control) without waiting:
-    /// an idle publisher connection must still be serviced within the heartbeat interval.
-    public func serviceConnection() throws(MessagingError) {
-        _ = try nextConfirmEvent(timeoutMilliseconds: 0)
-    }
-
     public func close() {
         connection.close()
     }

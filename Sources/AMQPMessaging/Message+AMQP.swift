@@ -65,11 +65,7 @@ extension HeaderValue {
 
 extension MessagingError {
     init(_ error: AMQPError) {
-        let code: Code = switch error.kind {
-        case .channelClosed: .channelClosed
-        case .unencodable: .unsendable
-        case .connectionClosed, .library, .timeout: .connection
-        }
-        self.init(code, reason: error.description, isPermanent: error.isPermanent)
+        let code: Code = error.code == .channelClosed ? .channelClosed : error.code == .unencodable ? .unsendable : .connection
+        self.init(code, reason: error.description, isPermanent: error.isPermanent, underlying: error)
     }
 }

@@ -49,7 +49,7 @@ public final class Consumer: Sendable {
             replyQueue: settings.amqp.replyQueue, deadLetterQueue: rules.deadLetterQueue
         )
         var failures = 0
-        var lastFailure: String?
+        var lastFailure: MessagingError.Code?
         var sessions = 0
         while !stopping {
             do throws(MessagingError) {
@@ -76,9 +76,10 @@ public final class Consumer: Sendable {
                 if error.isPermanent { throw error }
                 failures += 1
                 let wait = settings.amqp.reconnect.delay(afterFailures: failures)
-                if lastFailure != error.reason {
+                // Logged once per kind of failure, not per attempt.
+                if lastFailure != error.code {
                     logger.warning("broker connection lost; reconnecting", metadata: ["reason": "\(error.reason)", "retryIn": "\(wait)"])
-                    lastFailure = error.reason
+                    lastFailure = error.code
                 }
                 sleep(for: wait)
             }

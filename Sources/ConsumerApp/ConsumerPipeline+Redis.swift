@@ -40,12 +40,12 @@ extension ConsumerPipeline {
     }
 
     /// Pauses counting after `error`, for a back-off that starts over only once a count
-    /// succeeds. Logged when the error changes, not on every retry.
+    /// succeeds. Logged when the kind of error changes, not on every retry.
     mutating func pauseForRedis(_ error: CounterStoreError) {
         redis.failures += 1
         redis.nextTry = now.instant + rules.redisBackoff.delay(afterFailures: redis.failures)
         emit(.setProblem("Redis: \(error.reason)"))
-        guard redis.lastError != error else { return }
+        guard redis.lastError?.code != error.code else { return }
         let what: Logger.Message = error.code == .invalidData
             ? "Redis holds data the consumer cannot count on; holding deliveries until it is repaired"
             : "Redis unavailable; holding deliveries until it is back"

@@ -1,6 +1,6 @@
 /// The store could not count: it is down, stalled, refused us, or holds data it cannot
 /// count on.
-public struct CounterStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct CounterStoreError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure, for callers to match on.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String {
@@ -24,11 +24,21 @@ public struct CounterStoreError: Error, Sendable, Equatable, CustomStringConvert
     public let code: Code
     /// What went wrong, for logs and the health endpoint; never contains credentials.
     public let reason: String
+    /// The store's own error, with its codes, when one caused this.
+    public let underlying: (any Error & Sendable)?
 
-    public init(_ code: Code = .unavailable, reason: String) {
+    public init(_ code: Code = .unavailable, reason: String, underlying: (any Error & Sendable)? = nil) {
         self.code = code
         self.reason = reason
+        self.underlying = underlying
     }
 
     public var description: String { reason }
+}
+
+extension CounterStoreError: Equatable {
+    /// Equal when code and reason are: the underlying error is detail.
+    public static func == (lhs: CounterStoreError, rhs: CounterStoreError) -> Bool {
+        lhs.code == rhs.code && lhs.reason == rhs.reason
+    }
 }

@@ -32,11 +32,4 @@ public enum HTTPMethod: String, Sendable, CaseIterable {
 public enum HTTPVersion: Sendable, Equatable {
     case http1_0
     case http1_1
-
-    var text: StaticString {
-        switch self {
-        case .http1_0: "HTTP/1.0"
-        case .http1_1: "HTTP/1.1"
-        }
-    }
 }

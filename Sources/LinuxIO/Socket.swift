@@ -108,9 +108,7 @@ public final class Socket {
     /// became ready.
     @discardableResult
     public func waitUntil(_ events: IOEvents, timeoutMilliseconds: Int32) throws(IOError) -> Bool {
-        var entry = pollfd(fd: descriptor, events: Int16(truncatingIfNeeded: events.rawValue), revents: 0)
-        let ready = try syscall("poll") { Glibc.poll(&entry, 1, timeoutMilliseconds) }
-        return ready > 0
+        try Readiness.wait(for: events, on: [descriptor], timeoutMilliseconds: Int(timeoutMilliseconds))
     }
 
     /// Turns off Nagle's algorithm: responses are written whole, so waiting to coalesce only
@@ -142,14 +140,6 @@ public final class Socket {
             }
         }
         return SocketAddress.port(of: storage)
-    }
-
-    /// The pending error of a non-blocking connect (`SO_ERROR`), or 0.
-    public func pendingError() -> Int32 {
-        var value: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        if getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &value, &length) < 0 { return errno }
-        return value
     }
 
     private func setOption(_ level: Int32, _ option: Int32, _ value: Int32, name: String) throws(IOError) {

@@ -1,5 +1,5 @@
 /// A broker failure as the application sees it.
-public struct MessagingError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct MessagingError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure, for callers to match on.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String {
@@ -25,12 +25,22 @@ public struct MessagingError: Error, Sendable, Equatable, CustomStringConvertibl
     public let reason: String
     /// Whether retrying cannot help (refused credentials, mismatched declarations).
     public let isPermanent: Bool
+    /// The broker library's own error, with its codes, when one caused this.
+    public let underlying: (any Error & Sendable)?
 
-    public init(_ code: Code = .connection, reason: String, isPermanent: Bool = false) {
+    public init(_ code: Code = .connection, reason: String, isPermanent: Bool = false, underlying: (any Error & Sendable)? = nil) {
         self.code = code
         self.reason = reason
         self.isPermanent = isPermanent
+        self.underlying = underlying
     }
 
     public var description: String { reason }
+}
+
+extension MessagingError: Equatable {
+    /// Equal when code, reason and permanence are: the underlying error is detail.
+    public static func == (lhs: MessagingError, rhs: MessagingError) -> Bool {
+        lhs.code == rhs.code && lhs.reason == rhs.reason && lhs.isPermanent == rhs.isPermanent
+    }
 }

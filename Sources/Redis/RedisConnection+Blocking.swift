@@ -1,11 +1,11 @@
-import Glibc
+import LinuxIO
 
 extension RedisConnection {
     /// Connects and waits until the connection is up or `timeoutMilliseconds` pass. For
     /// callers that own a thread (the consumer's loop, tools, tests), not for event loops.
     public static func connect(host: String, port: Int, timeoutMilliseconds: Int) throws(RedisError) -> RedisConnection {
         let connection = try RedisConnection(host: host, port: port)
-        guard try connection.wait(for: Int16(POLLOUT), until: deadline(after: timeoutMilliseconds)) else {
+        guard try connection.wait(for: .writable, until: .now + .milliseconds(timeoutMilliseconds)) else {
             throw RedisError(.timeout, "connect timed out after \(timeoutMilliseconds) ms")
         }
         try connection.finishConnecting()
@@ -16,10 +16,10 @@ extension RedisConnection {
     /// Throws when the replies do not all arrive within `timeoutMilliseconds`; the
     /// connection must then be dropped.
     public func roundTrip(_ commands: [RedisCommand], timeoutMilliseconds: Int) throws(RedisError) -> [RedisReply] {
-        let deadline = Self.deadline(after: timeoutMilliseconds)
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
         for command in commands { append(command) }
         while try !write() {
-            guard try wait(for: Int16(POLLOUT), until: deadline) else {
+            guard try wait(for: .writable, until: deadline) else {
                 throw RedisError.timedOut(afterMilliseconds: timeoutMilliseconds)
             }
         }
@@ -30,7 +30,7 @@ extension RedisConnection {
                 replies.append(reply)
                 continue
             }
-            guard try wait(for: Int16(POLLIN), until: deadline) else {
+            guard try wait(for: .readable, until: deadline) else {
                 throw RedisError.timedOut(afterMilliseconds: timeoutMilliseconds)
             }
             try read()
@@ -43,26 +43,12 @@ extension RedisConnection {
         try roundTrip([command], timeoutMilliseconds: timeoutMilliseconds)[0]
     }
 
-    private static func deadline(after milliseconds: Int) -> timespec {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let total = Int(now.tv_nsec) + (milliseconds % 1000) * 1_000_000
-        return timespec(tv_sec: now.tv_sec + milliseconds / 1000 + total / 1_000_000_000, tv_nsec: total % 1_000_000_000)
-    }
-
     /// Waits until the socket is ready for `events`; false when the deadline passed.
-    private func wait(for events: Int16, until deadline: timespec) throws(RedisError) -> Bool {
-        while true {
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            let remaining = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1_000_000
-            if remaining <= 0 { return false }
-            var entry = pollfd(fd: descriptor, events: events, revents: 0)
-            let ready = poll(&entry, 1, Int32(min(remaining, Int(Int32.max))))
-            if ready > 0 { return true }
-            if ready < 0, errno != EINTR {
-                throw RedisError(.io, "poll failed: \(String(cString: strerror(errno)))")
-            }
+    private func wait(for events: IOEvents, until deadline: ContinuousClock.Instant) throws(RedisError) -> Bool {
+        do {
+            return try Readiness.wait(for: events, on: [descriptor], until: deadline)
+        } catch {
+            throw RedisError(.io, "\(error)")
         }
     }
 }

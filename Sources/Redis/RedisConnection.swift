@@ -1,5 +1,6 @@
 internal import CHiredis
 import Glibc
+import LinuxIO
 
 /// A non-blocking hiredis context: commands are appended to its output buffer, written when
 /// the socket takes them and replies are read as they arrive, so an event loop can drive
@@ -38,9 +39,7 @@ public final class RedisConnection {
     /// (refused, unreachable) if there was one, and turns on TCP keep-alive, which hiredis
     /// 0.14 does not carry over between contexts.
     public func finishConnecting() throws(RedisError) {
-        var error: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        if getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length) < 0 { error = errno }
+        let error = Readiness.pendingError(of: descriptor)
         if error != 0 {
             throw RedisError(error == ECONNREFUSED ? .connectionRefused : .io, String(cString: strerror(error)))
         }

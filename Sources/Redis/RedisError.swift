@@ -1,33 +1,41 @@
 /// A failure talking to Redis: the connection's own error, or an error reply.
 public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
-    enum Code: Sendable, Equatable {
-        case io
-        case endOfStream
-        case protocolError
-        case timeout
-        case connectionRefused
-        case refused
-        case other
+    /// What kind of failure, for callers to match on.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String {
+            case io, endOfStream, protocolError, timeout, connectionRefused, refused, other
+        }
+
+        private let base: Base
+
+        /// Reading or writing the socket failed.
+        public static let io = Code(base: .io)
+        /// Redis closed the connection.
+        public static let endOfStream = Code(base: .endOfStream)
+        /// Redis sent something that is not RESP.
+        public static let protocolError = Code(base: .protocolError)
+        /// No reply, or no connection, within the deadline.
+        public static let timeout = Code(base: .timeout)
+        /// Nothing listens where Redis should be.
+        public static let connectionRefused = Code(base: .connectionRefused)
+        /// Redis answered and said no (a refused AUTH or SELECT).
+        public static let refused = Code(base: .refused)
+        /// Anything else hiredis reports.
+        public static let other = Code(base: .other)
+
+        public var description: String { base.rawValue }
     }
 
-    let code: Code
+    public let code: Code
     /// hiredis's message, or the operation that failed.
     public let message: String
 
-    init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    /// Whether the connection is unusable after this error (hiredis contexts are dead after
-    /// any I/O or protocol error).
-    public var closesConnection: Bool { true }
-
     public var description: String { message }
-
-    /// Whether Redis answered and said no (a refused AUTH or SELECT), rather than failing
-    /// to answer.
-    public var isRefusal: Bool { code == .refused }
 
     /// Redis answered a command with an error (a refused AUTH, say).
     public static func refused(_ message: String) -> RedisError {

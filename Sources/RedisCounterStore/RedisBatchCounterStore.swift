@@ -116,7 +116,7 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         } catch {
             // A hiredis context is dead after any error; the next call connects anew.
             connection = nil
-            throw CounterStoreError(error.isRefusal ? .refused : .unavailable, reason: error.message)
+            throw CounterStoreError(error.code == .refused ? .refused : .unavailable, reason: error.message, underlying: error)
         }
     }
 

@@ -189,7 +189,7 @@ public final class RedisCounterStore: CounterStore {
             let done = try connection.write()
             try? loop.modify(fd: connection.descriptor, interest: done ? .readable : [.readable, .writable])
         } catch {
-            fail(CounterStoreError(reason: error.message))
+            fail(CounterStoreError(reason: error.message, underlying: error))
         }
     }
 
@@ -204,7 +204,7 @@ public final class RedisCounterStore: CounterStore {
             do {
                 try connection.finishConnecting()
             } catch {
-                return fail(CounterStoreError(reason: error.message))
+                return fail(CounterStoreError(reason: error.message, underlying: error))
             }
             state = .connected(connection)
             if hasConnectedBefore { reconnectCount.increment() }
@@ -246,7 +246,7 @@ public final class RedisCounterStore: CounterStore {
             }
             compactWaiting()
         } catch {
-            fail(CounterStoreError(reason: error.message))
+            fail(CounterStoreError(reason: error.message, underlying: error))
         }
     }
 
@@ -268,7 +268,7 @@ public final class RedisCounterStore: CounterStore {
             connection = try RedisConnection(host: configuration.host, port: configuration.port)
             try loop.register(fd: connection.descriptor, interest: [.readable, .writable], handler: socketHandler)
         } catch {
-            return scheduleReconnect(after: CounterStoreError(reason: "\(error)"))
+            return scheduleReconnect(after: CounterStoreError(reason: "\(error)", underlying: error))
         }
         state = .connecting(connection, since: loop.now)
         for command in commands.handshake {
@@ -300,7 +300,8 @@ public final class RedisCounterStore: CounterStore {
     private func scheduleReconnect(after error: CounterStoreError) {
         failedAttempts += 1
         let delay = configuration.reconnect.delay(afterFailures: failedAttempts)
-        if failedAttempts == 1 || lastError != error {
+        // Logged once per kind of failure, not per attempt or per wording.
+        if failedAttempts == 1 || lastError?.code != error.code {
             logger.warning("Redis unavailable; reconnecting", metadata: ["reason": "\(error.reason)", "retryIn": "\(delay)"])
         }
         lastError = error

@@ -396,7 +396,7 @@ struct AMQPConnectionTests {
             _ = try connection.messageCount(missing, channel: 3)
             Issue.record("a passive declare of a missing queue succeeded")
         } catch {
-            #expect(error.kind == .channelClosed)
+            #expect(error.code == .channelClosed)
             #expect(error.replyCode == 404)
         }
         // The close was answered on channel 3: the channel opens again and the connection
