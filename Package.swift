@@ -157,6 +157,7 @@ let package = Package(
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
         .testTarget(name: "ProducerTests", dependencies: ["Producer", "Messaging", "MessagingTestSupport"]),
+        .testTarget(name: "RedisCounterStoreTests", dependencies: ["RedisCounterStore", "Counters", "Resilience", "TestSupport"]),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "TestSupport"]),
         .testTarget(
             name: "ConsumerAppTests",

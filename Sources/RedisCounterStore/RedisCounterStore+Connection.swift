@@ -1,0 +1,139 @@
+import Counters
+import LinuxIO
+import Redis
+
+/// The store's socket: connecting, reading and writing, and performing what `RedisLink`
+/// decides.
+extension RedisCounterStore {
+    func connect() {
+        let connection: RedisConnection
+        do {
+            connection = try RedisConnection(host: configuration.host, port: configuration.port)
+            try loop.register(fd: connection.descriptor, interest: [.readable, .writable], handler: socketHandler)
+        } catch {
+            return disconnected(by: CounterStoreError(reason: "\(error)", underlying: error))
+        }
+        self.connection = connection
+        link.connecting(now: loop.now)
+        for command in commands.handshake {
+            connection.append(command)
+            waiting.append(Waiting(deadline: loop.now + link.timeout) { [unowned self] result in
+                if case .success(.error(let message)) = result {
+                    fail(CounterStoreError(.refused, reason: "Redis refused the connection setup: \(message)"))
+                }
+            })
+        }
+    }
+
+    /// Fails every waiting call, drops the connection and schedules the next attempt.
+    func fail(_ error: CounterStoreError) {
+        errorCount.increment()
+        let pending = waiting[firstWaiting...]
+        waiting = []
+        firstWaiting = 0
+        if let connection { loop.deregister(fd: connection.descriptor) }
+        connection = nil
+        disconnected(by: error)
+        for entry in pending { entry.handler(.failure(error)) }
+    }
+
+    private func disconnected(by error: CounterStoreError) {
+        let failure = link.failed(error, now: loop.now)
+        if failure.isNews {
+            logger.warning("Redis unavailable; reconnecting", metadata: ["reason": "\(error.reason)", "retryIn": "\(failure.retryIn)"])
+        }
+    }
+
+    /// Enforces the connect and reply deadlines and reconnects when due.
+    func tick() {
+        let oldest = firstWaiting < waiting.count ? waiting[firstWaiting].deadline : nil
+        switch link.tick(now: loop.now, oldestReplyDeadline: oldest) {
+        case .none: break
+        case .connect: connect()
+        case .fail(let error): fail(error)
+        }
+    }
+
+    /// Writes everything queued during this wake-up in one go.
+    func flush() {
+        guard case .connected = link.phase, let connection, connection.hasPendingOutput else { return }
+        writeOutput(connection)
+    }
+
+    private func writeOutput(_ connection: RedisConnection) {
+        do {
+            let done = try connection.write()
+            try? loop.modify(fd: connection.descriptor, interest: done ? .readable : [.readable, .writable])
+        } catch {
+            fail(CounterStoreError(reason: error.message, underlying: error))
+        }
+    }
+
+    func socketReady(_ events: IOEvents) {
+        guard let connection else { return }
+        if case .connecting = link.phase {
+            guard events.contains(.writable) || events.contains(.failed) else { return }
+            do {
+                try connection.finishConnecting()
+            } catch {
+                return fail(CounterStoreError(reason: error.message, underlying: error))
+            }
+            let (isReconnect, isNews) = link.connected()
+            if isReconnect { reconnectCount.increment() }
+            if isNews { logger.info("connected to Redis", metadata: ["address": "\(configuration.host):\(configuration.port)"]) }
+            return writeOutput(connection)
+        }
+        if events.contains(.readable) || events.contains(.failed) {
+            readReplies(connection)
+        }
+        if self.connection === connection, events.contains(.writable) {
+            writeOutput(connection)
+        }
+    }
+
+    private func readReplies(_ connection: RedisConnection) {
+        do throws(RedisError) {
+            try connection.read()
+            while let reply = try connection.nextReply() {
+                guard firstWaiting < waiting.count else {
+                    return fail(CounterStoreError(reason: "reply from Redis with no command waiting"))
+                }
+                let entry = waiting[firstWaiting]
+                firstWaiting += 1
+                if !reply.isError, link.answered() {
+                    logger.info("Redis is back", metadata: ["address": "\(configuration.host):\(configuration.port)"])
+                }
+                entry.handler(.success(reply))
+                // A handler may have failed the connection (a refused handshake).
+                guard self.connection === connection else { return }
+            }
+            compactWaiting()
+        } catch {
+            fail(CounterStoreError(reason: error.message, underlying: error))
+        }
+    }
+
+    private func compactWaiting() {
+        if firstWaiting == waiting.count {
+            waiting.removeAll(keepingCapacity: true)
+            firstWaiting = 0
+        } else if firstWaiting > 1024 {
+            waiting.removeFirst(firstWaiting)
+            firstWaiting = 0
+        }
+    }
+}
+
+/// Receives the socket's events; a separate object so the store's public surface stays the
+/// `CounterStore` protocol.
+final class SocketHandler: EventHandler {
+    unowned let store: RedisCounterStore
+
+    init(store: RedisCounterStore) {
+        self.store = store
+    }
+
+    func handle(_ events: IOEvents) {
+        store.socketReady(events)
+    }
+}
