@@ -186,10 +186,12 @@ public struct ConnectionStateMachine {
 
     public var hasUnsentBytes: Bool { outputOffset < output.count }
 
-    /// Lends the bytes still to send.
-    public mutating func withUnsentBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    /// Lends the bytes still to send to `send`, which returns what it returns. Not generic
+    /// on purpose: the server calls it across modules for every response, where a generic
+    /// call would not be specialised.
+    public mutating func withUnsentBytes(_ send: (UnsafeRawBufferPointer) -> Int) -> Int {
         let start = outputOffset
-        return output.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        return output.withUnsafeBytes { send(UnsafeRawBufferPointer(rebasing: $0[start...])) }
     }
 
     /// The client took `count` bytes.

@@ -86,17 +86,22 @@ final class Connection: EventHandler {
         guard !socket.isClosed else { return }
         machine.prepareOutput(date: shared.date)
         while machine.hasUnsentBytes {
-            // The closure reports failure as nil rather than throwing: a typed-throws Result
-            // wrapper here costs a generic-metadata lookup per send.
-            let attempt: IOResult<Int>? = machine.withUnsentBytes { try? socket.send($0) }
-            switch attempt {
-            case .processed(let count):
-                machine.sent(count, now: shared.loop.now)
-            case .wouldBlock:
+            // Bytes sent, 0 when the socket takes nothing now, -1 when it failed: a plain
+            // number, since a typed-throws Result here costs a generic-metadata lookup per send.
+            let sent = machine.withUnsentBytes { bytes in
+                switch try? socket.send(bytes) {
+                case .processed(let count): count
+                case .wouldBlock: 0
+                case nil: -1
+                }
+            }
+            if sent > 0 {
+                machine.sent(sent, now: shared.loop.now)
+            } else if sent == 0 {
                 machine.sendBlocked(now: shared.loop.now)
                 applyInterest()
                 return
-            case nil:
+            } else {
                 close()
                 return
             }

@@ -43,14 +43,18 @@ struct ConnectionHarness {
         machine.prepareOutput(date: Self.date)
         var budget = limit ?? Int.max
         while machine.hasUnsentBytes {
-            let chunk = machine.withUnsentBytes { Array($0.prefix(budget)) }
-            if chunk.isEmpty {
+            var chunk: [UInt8] = []
+            let taken = machine.withUnsentBytes { bytes in
+                chunk = Array(bytes.prefix(budget))
+                return chunk.count
+            }
+            if taken == 0 {
                 machine.sendBlocked(now: now)
                 return
             }
             sent += chunk
-            budget -= chunk.count
-            machine.sent(chunk.count, now: now)
+            budget -= taken
+            machine.sent(taken, now: now)
         }
         let (action, decode) = machine.outputSent()
         actions.append(action)

@@ -1,0 +1,45 @@
+import AMQP
+import Foundation
+import ServiceTestSupport
+import Testing
+
+extension BrokerTests {
+@Suite("consumer: metrics and health")
+struct ConsumerMetricsTests {
+    @Test func knownTrafficMovesTheMetrics() throws {
+        let redisServer = try RedisServerProcess()
+        let broker = try AMQPTestClient()
+        let port = try freePort()
+        let consumer = try ConsumerProcess(redisURL: redisServer.url, metricsPort: port)
+        let redis = try RedisTestClient(host: "127.0.0.1", port: redisServer.port)
+        let prefix = TestServices.uniqueName("m")
+        try broker.publishHellos(to: consumer.queue, count: 5, prefix: prefix)
+        try broker.publish(to: consumer.queue, properties: AMQPProperties(type: "goodbye"), body: [], count: 2)
+        #expect(try AMQPTestClient.waitUntil(seconds: 10) { try redis.count(consumer.sentKey) == 5 })
+        try broker.publishHellos(to: consumer.queue, count: 1, prefix: prefix)
+        #expect(try AMQPTestClient.waitUntil(seconds: 10) { try broker.depth(consumer.queue) == 0 })
+        Thread.sleep(forTimeInterval: 0.3)
+
+        let client = try HTTPTestClient(port: port)
+        let health = try client.request("GET", "/health")
+        #expect(health.status == 200)
+        #expect(health.body == #"{"status":"ok"}"#)
+        let samples = try parsePrometheus(try client.request("GET", "/metrics").body)
+        #expect(samples.value("biggoal_consumer_deliveries_total", ["outcome": "hello"]) == 5)
+        #expect(samples.value("biggoal_consumer_deliveries_total", ["outcome": "ignored"]) == 2)
+        #expect(samples.value("biggoal_consumer_deliveries_total", ["outcome": "duplicate"]) == 1)
+        #expect(samples.value("biggoal_consumer_replies_total", ["outcome": "confirmed"]) == 5)
+        #expect((samples.value("biggoal_consumer_processing_duration_seconds_count") ?? 0) >= 8)
+        #expect(samples.value("biggoal_consumer_reconnects_total") == 0)
+        #expect(samples.value("biggoal_consumer_prefetch_in_flight") == 0)
+
+        // Redis down: the health endpoint says so, with the reason.
+        redisServer.kill()
+        try broker.publishHellos(to: consumer.queue, count: 1)
+        #expect(try AMQPTestClient.waitUntil(seconds: 10) { try HTTPTestClient(port: port).request("GET", "/health").status == 503 })
+        #expect(try HTTPTestClient(port: port).request("GET", "/health").body.contains("Redis"))
+        try redisServer.start()
+        #expect(try AMQPTestClient.waitUntil(seconds: 15) { try HTTPTestClient(port: port).request("GET", "/health").status == 200 })
+    }
+}
+}
