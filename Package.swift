@@ -157,6 +157,13 @@ let package = Package(
         .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
         .testTarget(name: "ProducerTests", dependencies: ["Producer", "Messaging", "MessagingTestSupport"]),
+        .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO"]),
+        .testTarget(
+            name: "HTTPServerTests",
+            dependencies: ["HTTPServer", "HTTP1", "LinuxIO", "ServiceTestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "LinuxIO"]),
+        .testTarget(name: "AMQPMessagingTests", dependencies: ["AMQPMessaging", "AMQP", "Messaging"]),
         .testTarget(name: "RedisCounterStoreTests", dependencies: ["RedisCounterStore", "Counters", "Resilience", "TestSupport"]),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "TestSupport"]),
         .testTarget(

@@ -22,8 +22,15 @@ struct RedisBatchCounterStoreTests {
         return (RedisBatchCounterStore(configuration: configuration), configuration, redis)
     }
 
+    /// Deletes what a test wrote: its counters and its dedupe marks.
+    func cleanUp(_ configuration: RedisCounterStore.Configuration, _ redis: RedisTestClient) {
+        try? redis.delete(configuration.receivedKey, configuration.sentKey)
+        try? redis.deleteKeys(prefixed: configuration.dedupePrefix)
+    }
+
     @Test func eachIDCountsOnce() throws {
         let (store, configuration, redis) = try makeStore()
+        defer { cleanUp(configuration, redis) }
         let first = try store.countReceived(ids("a", "b", "c"))
         #expect(first.allSatisfy { $0.isFirstDelivery && !$0.isAlreadyAnswered })
         let again = try store.countReceived(ids("b", "c", "d"))
@@ -33,6 +40,7 @@ struct RedisBatchCounterStoreTests {
 
     @Test func answeredHellosAreReportedAndSentCountsOnce() throws {
         let (store, configuration, redis) = try makeStore()
+        defer { cleanUp(configuration, redis) }
         _ = try store.countReceived(ids("a", "b"))
         try store.countSent(ids("a"))
         try store.countSent(ids("a"))
@@ -45,6 +53,7 @@ struct RedisBatchCounterStoreTests {
 
     @Test func hellosWithoutIDsCountEveryTime() throws {
         let (store, configuration, redis) = try makeStore()
+        defer { cleanUp(configuration, redis) }
         _ = try store.countReceived(ids(nil, "a", nil))
         _ = try store.countReceived(ids(nil, "a"))
         try store.countSent(ids(nil, nil))
@@ -54,6 +63,7 @@ struct RedisBatchCounterStoreTests {
 
     @Test func marksExpire() throws {
         let (store, configuration, redis) = try makeStore(dedupeSeconds: 120)
+        defer { cleanUp(configuration, redis) }
         _ = try store.countReceived(ids("x"))
         let ttl = try redis.run("TTL", "\(configuration.dedupePrefix)received:x").integerValue ?? -1
         #expect(ttl > 0 && ttl <= 120)
@@ -72,6 +82,7 @@ struct RedisBatchCounterStoreTests {
 
     @Test func idsAreRawBytesAndInvalidUTF8DoesNotCollide() throws {
         let (store, configuration, redis) = try makeStore()
+        defer { cleanUp(configuration, redis) }
         let statuses = try store.countReceived([[0xFF, 0xFE], [0xFD, 0xFC], Array("\u{FFFD}\u{FFFD}".utf8)])
         #expect(statuses.allSatisfy { $0.isFirstDelivery })
         #expect(try redis.count(configuration.receivedKey) == 3)
@@ -81,6 +92,7 @@ struct RedisBatchCounterStoreTests {
 
     @Test func aCountingScriptThatFailsWritesNothing() throws {
         let (store, configuration, redis) = try makeStore()
+        defer { cleanUp(configuration, redis) }
         try redis.run("SET", configuration.receivedKey, "not a number")
         for _ in 0..<3 {
             #expect(throws: CounterStoreError(.invalidData, reason: "counter \(configuration.receivedKey) holds a non-integer value")) {
@@ -102,6 +114,7 @@ struct RedisBatchCounterStoreTests {
 
     @Test func aCounterOfAnotherTypeOrAtTheLimitIsInvalidData() throws {
         let (store, configuration, redis) = try makeStore()
+        defer { cleanUp(configuration, redis) }
         try redis.run("RPUSH", configuration.receivedKey, "x")
         #expect(throws: CounterStoreError.self) { try store.countReceived(ids("a")) }
         #expect(throws: CounterStoreError.self) { try store.countReceived(ids(nil)) }
@@ -113,6 +126,7 @@ struct RedisBatchCounterStoreTests {
 
     @Test func duplicateIDsInOneCallCountOnce() throws {
         let (store, configuration, redis) = try makeStore()
+        defer { cleanUp(configuration, redis) }
         let statuses = try store.countReceived(ids("a", "a"))
         #expect(statuses.map(\.isFirstDelivery) == [true, false])
         #expect(try redis.count(configuration.receivedKey) == 1)
@@ -120,6 +134,7 @@ struct RedisBatchCounterStoreTests {
 
     @Test func failedAttemptsAreCountedPerIDWithTheirTimes() throws {
         let (store, configuration, redis) = try makeStore(dedupeSeconds: 300)
+        defer { cleanUp(configuration, redis) }
         let first = try store.recordFailedAttempt(Array("m".utf8), now: 1_000)
         let second = try store.recordFailedAttempt(Array("m".utf8), now: 1_007)
         #expect(first == FailedAttempts(count: 1, firstFailure: 1_000, lastFailure: 1_000))

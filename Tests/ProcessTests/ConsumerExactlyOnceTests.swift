@@ -33,8 +33,16 @@ struct ConsumerExactlyOnceTests {
         let sent = TestServices.uniqueName("sent")
         let replyExchange = TestServices.uniqueName("Meow")
         let replyQueue = TestServices.uniqueName("sent-queue")
+        let dedupe = TestServices.uniqueName("dedupe") + ":"
+        // Every consumer of the test shares the names, so the test cleans them up.
+        defer {
+            try? redis.delete(received, sent)
+            try? redis.deleteKeys(prefixed: dedupe)
+            for name in [queue, replyQueue, queue + ".dead"] { try? broker.deleteQueue(name) }
+        }
         func start() throws -> ConsumerProcess {
-            try ConsumerProcess(queue: queue, receivedKey: received, sentKey: sent, replyExchange: replyExchange, replyQueue: replyQueue)
+            try ConsumerProcess(queue: queue, receivedKey: received, sentKey: sent, replyExchange: replyExchange, replyQueue: replyQueue,
+                                dedupePrefix: dedupe)
         }
         var consumer = try start()
         try broker.publishHellos(to: queue, count: 3000)

@@ -11,6 +11,9 @@ public final class APIProcess: @unchecked Sendable {
     public let port: Int
     public let receivedKey: String
     public let sentKey: String
+    /// Whether the keys were made here (and are deleted with the process) rather than given
+    /// by a test that shares them with another process.
+    private let ownsKeys: Bool
     private let process: Process
     private let errorPipe = Pipe()
     private var collectedOutput = Data()
@@ -18,23 +21,25 @@ public final class APIProcess: @unchecked Sendable {
     /// Starts `api` against `redisURL` and waits until `/ping` answers.
     public init(
         redisURL: String = TestServices.redisURL,
-        receivedKey: String = TestServices.uniqueName("received"),
-        sentKey: String = TestServices.uniqueName("sent"),
+        receivedKey: String? = nil,
+        sentKey: String? = nil,
         arguments: [String] = [],
         environment: [String: String] = [:]
     ) throws {
         port = try freePort()
-        self.receivedKey = receivedKey
-        self.sentKey = sentKey
+        ownsKeys = receivedKey == nil && sentKey == nil
+        self.receivedKey = receivedKey ?? TestServices.uniqueName("received")
+        self.sentKey = sentKey ?? TestServices.uniqueName("sent")
         process = try launchBinary("api", arguments: [
             "--http-port", "\(port)", "--redis-url", redisURL,
-            "--redis-received-key", receivedKey, "--redis-sent-key", sentKey,
+            "--redis-received-key", self.receivedKey, "--redis-sent-key", self.sentKey,
         ] + arguments, environment: environment, standardError: errorPipe)
         try waitForPort(port, seconds: 10)
     }
 
     deinit {
         stopProcess(process, signal: SIGKILL)
+        if ownsKeys, let redis = try? TestServices.redis() { try? redis.delete(receivedKey, sentKey) }
     }
 
     public var pid: Int32 { process.processIdentifier }

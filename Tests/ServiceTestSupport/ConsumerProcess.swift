@@ -10,31 +10,43 @@ public final class ConsumerProcess: @unchecked Sendable {
     public let replyRoutingKey = "meow1"
     public let receivedKey: String
     public let sentKey: String
+    /// The prefix of this consumer's dedupe marks.
+    public let dedupePrefix: String
+    /// Whether the keys and the queues were made here (and are deleted with the process)
+    /// rather than given by a test that may start another consumer on them.
+    private let ownsKeys: Bool
+    private let ownsQueues: Bool
     private let process: Process
     private let errorPipe = Pipe()
 
     public init(
         redisURL: String = TestServices.redisURL,
         amqpURL: String = TestServices.amqpURL,
-        queue: String = TestServices.uniqueName("in"),
-        receivedKey: String = TestServices.uniqueName("received"),
-        sentKey: String = TestServices.uniqueName("sent"),
-        replyExchange: String = TestServices.uniqueName("Meow"),
-        replyQueue: String = TestServices.uniqueName("sent-queue"),
+        queue: String? = nil,
+        receivedKey: String? = nil,
+        sentKey: String? = nil,
+        replyExchange: String? = nil,
+        replyQueue: String? = nil,
+        dedupePrefix: String? = nil,
         metricsPort: Int = 0,
         arguments: [String] = [],
         waitForSubscription: Bool = true
     ) throws {
+        ownsKeys = [receivedKey, sentKey, dedupePrefix].allSatisfy { $0 == nil }
+        ownsQueues = [queue, replyQueue].allSatisfy { $0 == nil }
+        let queue = queue ?? TestServices.uniqueName("in")
+        let replyQueue = replyQueue ?? TestServices.uniqueName("sent-queue")
         self.queue = queue
-        self.replyExchange = replyExchange
+        self.replyExchange = replyExchange ?? TestServices.uniqueName("Meow")
         self.replyQueue = replyQueue
-        self.receivedKey = receivedKey
-        self.sentKey = sentKey
+        self.receivedKey = receivedKey ?? TestServices.uniqueName("received")
+        self.sentKey = sentKey ?? TestServices.uniqueName("sent")
+        self.dedupePrefix = dedupePrefix ?? TestServices.uniqueName("dedupe") + ":"
         process = try launchBinary("consumer", arguments: [
-            "--amqp-url", amqpURL, "--redis-url", redisURL, "--amqp-queue", queue,
-            "--amqp-reply-exchange", replyExchange, "--amqp-reply-queue", replyQueue,
+            "--amqp-url", amqpURL, "--redis-url", redisURL, "--amqp-queue", self.queue,
+            "--amqp-reply-exchange", self.replyExchange, "--amqp-reply-queue", self.replyQueue,
             "--amqp-reply-routing-key", replyRoutingKey,
-            "--redis-received-key", receivedKey, "--redis-sent-key", sentKey,
+            "--redis-received-key", self.receivedKey, "--redis-sent-key", self.sentKey, "--redis-dedupe-prefix", self.dedupePrefix,
             "--consumer-metrics-port", String(metricsPort),
         ] + arguments, standardError: errorPipe)
         if waitForSubscription {
@@ -50,6 +62,14 @@ public final class ConsumerProcess: @unchecked Sendable {
 
     deinit {
         stopProcess(process, signal: SIGKILL)
+        // What the consumer wrote and declared, best effort: the services outlive the test.
+        if ownsKeys, let redis = try? TestServices.redis() {
+            try? redis.delete(receivedKey, sentKey)
+            try? redis.deleteKeys(prefixed: dedupePrefix)
+        }
+        if ownsQueues, let broker = try? AMQPTestClient() {
+            for name in [queue, replyQueue, queue + ".dead"] { try? broker.deleteQueue(name) }
+        }
     }
 
     public var pid: Int32 { process.processIdentifier }

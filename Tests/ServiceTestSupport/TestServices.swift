@@ -76,4 +76,24 @@ public final class RedisTestClient {
     public func delete(_ keys: String...) throws {
         for key in keys { try run("DEL", key) }
     }
+
+    /// Deletes every key that starts with `prefix` (a test's own dedupe marks, say).
+    public func deleteKeys(prefixed prefix: String) throws {
+        var cursor = "0"
+        repeat {
+            guard case .array(let reply) = try run("SCAN", cursor, "MATCH", Self.globEscaped(prefix) + "*", "COUNT", "1000"),
+                  reply.count == 2, case .bulk(let next) = reply[0], case .array(let keys) = reply[1] else { return }
+            cursor = String(decoding: next, as: UTF8.self)
+            for case .bulk(let key) in keys { try connection.roundTrip(RedisCommand([Array("DEL".utf8), key]), timeoutMilliseconds: 5000) }
+        } while cursor != "0"
+    }
+
+    private static func globEscaped(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if "*?[]\\".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
 }
