@@ -43,6 +43,18 @@ ensure_swift() {
 }
 
 # port_is_open PORT — true when something accepts TCP connections on 127.0.0.1:PORT.
+# install_python_modules MODULE... — PyPI packages the Python parts of the scripts import,
+# installed for this user when missing (Debian's Python wants --break-system-packages).
+install_python_modules() {
+  local module
+  for module in "$@"; do
+    python3 -c "import $module" 2>/dev/null && continue
+    # The import name and the PyPI name differ only by _ and - here.
+    python3 -m pip install --quiet "${module//_/-}" 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages "${module//_/-}"
+  done
+}
+
 port_is_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # free_port — an unused TCP port on loopback.
