@@ -43,23 +43,26 @@ let package = Package(
         .target(name: "Redis", dependencies: ["CHiredis", "LinuxIO"]),
         .target(name: "AMQP", dependencies: ["CRabbitMQ", "LinuxIO"]),
 
+        // Setting declarations: each adapter declares its keys next to its configuration.
+        .target(name: "SettingKeys"),
+
         // Domain.
         .target(name: "HTTP1"),
         .target(name: "Counters"),
         .target(name: "Messaging", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Producer", dependencies: ["Messaging"]),
-        .target(name: "Resilience"),
+        .target(name: "Resilience", dependencies: ["SettingKeys"]),
 
         // Adapters.
         .target(
             name: "HTTPServer",
-            dependencies: ["HTTP1", "LinuxIO", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["HTTP1", "LinuxIO", "SettingKeys", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "AMQPMessaging", dependencies: ["AMQP", "Messaging"]),
         .target(
             name: "RedisCounterStore",
             dependencies: [
-                "Counters", "Redis", "LinuxIO", "Resilience",
+                "Counters", "Redis", "LinuxIO", "Resilience", "SettingKeys",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -68,12 +71,11 @@ let package = Package(
         // Logging set-up for the executables: the JSON handler and the bootstrap.
         .target(name: "LogSetup", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
-        // Every program's settings, each key declared once, read into the adapters' plain
-        // configuration values.
+        // Reading settings from a file, the environment and flags; the program-level keys.
         .target(
             name: "Settings",
             dependencies: [
-                "HTTP1", "HTTPServer", "RedisCounterStore", "AMQPMessaging", "Resilience", "LogSetup",
+                "HTTP1", "HTTPServer", "RedisCounterStore", "AMQPMessaging", "Resilience", "LogSetup", "SettingKeys",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
@@ -104,7 +106,7 @@ let package = Package(
         // What the command-line programs share: settings help, version, exit codes.
         .target(
             name: "CommandSupport",
-            dependencies: ["Settings", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Settings", "SettingKeys", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Executables.
@@ -154,7 +156,7 @@ let package = Package(
         .target(name: "MessagingTestSupport", dependencies: ["Messaging"], path: "Tests/MessagingTestSupport"),
         .target(name: "ServiceTestSupport", dependencies: ["LinuxIO", "Redis", "AMQP"], path: "Tests/ServiceTestSupport"),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
-        .testTarget(name: "SettingsTests", dependencies: ["Settings"]),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings", "SettingKeys"]),
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
         .testTarget(name: "ProducerTests", dependencies: ["Producer", "Messaging", "MessagingTestSupport"]),
         .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO"]),

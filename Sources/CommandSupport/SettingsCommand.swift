@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SettingKeys
 import Settings
 
 /// The options every BigGoal program shares: `--config`, and a flag for each of its

@@ -1,4 +1,5 @@
 import Resilience
+import SettingKeys
 
 extension RedisCounterStore {
     /// Where Redis is, how the counters are named and how long to wait: plain values, with
@@ -45,5 +46,56 @@ extension RedisCounterStore {
             self.dedupeSeconds = dedupeSeconds
             self.reconnect = reconnect
         }
+    }
+}
+
+extension RedisCounterStore.Configuration {
+    private static let defaults = RedisCounterStore.Configuration()
+
+    /// The `redis.*` keys, with the defaults above.
+    public enum Keys {
+        public static let url = Setting.parsed(
+            "redis.url", default: "redis://\(defaults.host):\(defaults.port)/\(defaults.database)", kind: "URL",
+            help: "redis://[user:password@]host:port/db"
+        ) { try RedisURL(parsing: $0) }
+        public static let timeoutMs = Setting.integer("redis.timeoutMs", default: defaults.timeoutMilliseconds, in: 1...600_000,
+                                                      help: "How long a command waits for Redis before the caller is told it is unavailable.")
+        public static let receivedKey = Setting.name("redis.receivedKey", default: defaults.receivedKey,
+                                                     help: "Key of the received counter (shared by api and consumer).")
+        public static let sentKey = Setting.name("redis.sentKey", default: defaults.sentKey, help: "Key of the sent counter.")
+        public static let dedupePrefix = Setting.name("redis.dedupePrefix", default: defaults.dedupePrefix,
+                                                      help: "Prefix of the consumer's per-message dedupe marks.")
+        public static let dedupeSeconds = Setting.integer("redis.dedupeSeconds", default: defaults.dedupeSeconds, in: 1...(365 * 86_400),
+                                                          help: "How long a message id is remembered.")
+        public static let reconnect = BackoffSettings(prefix: "redis", what: "Redis", default: defaults.reconnect)
+    }
+
+    /// Every `redis.*` key, in the order help and docs list them.
+    public static let declarations = [
+        Keys.url.declaration, Keys.timeoutMs.declaration, Keys.receivedKey.declaration, Keys.sentKey.declaration,
+        Keys.dedupePrefix.declaration, Keys.dedupeSeconds.declaration,
+    ] + Keys.reconnect.declarations
+
+    /// The configuration from the `redis.*` keys.
+    public init(_ values: some SettingValues) throws(SettingsError) {
+        let url = try values.read(Keys.url)
+        self.init(
+            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
+            timeoutMilliseconds: try values.read(Keys.timeoutMs),
+            receivedKey: try values.read(Keys.receivedKey),
+            sentKey: try values.read(Keys.sentKey),
+            dedupePrefix: try values.read(Keys.dedupePrefix),
+            dedupeSeconds: try values.read(Keys.dedupeSeconds),
+            reconnect: try Keys.reconnect.read(values)
+        )
+    }
+
+    /// Where Redis is, as a URL with the password masked: safe for logs.
+    public var maskedURL: String {
+        var credentials = ""
+        if username != nil || password != nil {
+            credentials = (username ?? "") + (password != nil ? ":***" : "") + "@"
+        }
+        return "redis://\(credentials)\(host):\(port)/\(database)"
     }
 }

@@ -1,5 +1,6 @@
 import AMQPMessaging
 import Resilience
+import SettingKeys
 
 /// The `amqp.*` keys: the broker, and the names and limits the consumer works with.
 public struct AMQPSettings: Sendable, Equatable {
@@ -79,13 +80,5 @@ public struct AMQPSettings: Sendable, Equatable {
     /// The endpoint for a connection named `connectionName`.
     public func endpoint(connectionName: String) -> AMQPEndpoint {
         AMQPEndpoint(url: url, heartbeatSeconds: heartbeatSeconds, connectionName: connectionName)
-    }
-}
-
-extension AMQPEndpoint {
-    /// The endpoint an `amqp://` URL names.
-    public init(url: AMQPURL, heartbeatSeconds: Int, connectionName: String) {
-        self.init(host: url.host, port: url.port, user: url.user, password: url.password,
-                  virtualHost: url.virtualHost, heartbeatSeconds: heartbeatSeconds, connectionName: connectionName)
     }
 }

@@ -1,11 +1,12 @@
 import HTTPServer
 import RedisCounterStore
+import SettingKeys
 
 /// Everything `api` reads from its configuration.
 public struct APISettings: ProgramSettings, Equatable {
     public static let serviceName = Setting.name("serviceName", default: "biggoal-api", help: "The name in logs.")
 
-    public static let declarations = [serviceName.declaration] + HTTPSettings.declarations + RedisSettings.declarations
+    public static let declarations = [serviceName.declaration] + HTTPServerConfiguration.declarations + RedisCounterStore.Configuration.declarations
         + LogSettings.declarations
 
     public var serviceName: String

@@ -1,4 +1,5 @@
 import RedisCounterStore
+import SettingKeys
 
 /// Everything `consumer` reads from its configuration.
 public struct ConsumerSettings: ProgramSettings, Equatable {
@@ -10,7 +11,7 @@ public struct ConsumerSettings: ProgramSettings, Equatable {
     public static let metricsPort = Setting.integer("consumer.metricsPort", default: 9091, in: 0...65535,
                                                     help: "Port of the consumer's /metrics and /health; 0 turns them off.")
 
-    public static let declarations = [serviceName.declaration] + AMQPSettings.declarations + RedisSettings.declarations
+    public static let declarations = [serviceName.declaration] + AMQPSettings.declarations + RedisCounterStore.Configuration.declarations
         + LogSettings.declarations + [metricsHost.declaration, metricsPort.declaration]
 
     public var serviceName: String

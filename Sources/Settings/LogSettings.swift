@@ -1,5 +1,6 @@
 import LogSetup
 import Logging
+import SettingKeys
 
 /// The `log.*` keys.
 public struct LogSettings: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import AMQPMessaging
+import SettingKeys
 
 /// What `publish` reads from its configuration: the broker and the inbound queue.
 public struct PublishSettings: ProgramSettings, Equatable {

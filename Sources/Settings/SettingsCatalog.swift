@@ -1,3 +1,4 @@
+import SettingKeys
 /// Every key of every BigGoal program: one configuration file may serve them all, so each
 /// program accepts the others' keys in it (and reads only its own).
 enum SettingsCatalog {

@@ -1,4 +1,5 @@
 import Foundation
+import SettingKeys
 
 /// The configuration reference, made from the declarations: the example file and the
 /// README's table. A test keeps the committed copies equal to what this makes.

@@ -1,4 +1,5 @@
 import Foundation
+import SettingKeys
 
 /// The settings of one program: every key it reads, declared once, and how it reads them.
 public protocol ProgramSettings: Sendable {

@@ -1,4 +1,5 @@
 import Configuration
+import SettingKeys
 import Foundation
 import Synchronization
 import SystemPackage
@@ -9,7 +10,7 @@ import SystemPackage
 /// On top of the library it adds what an operator needs when a value is wrong: every read
 /// is checked, and a failure names the key, the source that supplied the value (file,
 /// variable or flag) and the problem. Keys nobody reads are reported by name.
-public struct SettingsSource: Sendable {
+public struct SettingsSource: SettingValues, Sendable {
     /// Every key the program reads.
     private let knownKeys: Set<String>
     private let reader: ConfigReader
@@ -86,7 +87,7 @@ public struct SettingsSource: Sendable {
     public func string(
         _ key: String,
         default defaultValue: String,
-        validate: (String) -> String? = { _ in nil }
+        validate: (String) -> String?
     ) throws(SettingsError) -> String {
         let (value, origin) = try readString(key, default: defaultValue)
         if let problem = validate(value) {
@@ -161,29 +162,8 @@ public struct SettingsSource: Sendable {
 
     // MARK: Unknown keys
 
-    /// The flag spelling of a key, as swift-configuration's command-line provider reads it:
-    /// `http.eventLoops` is `--http-event-loops`.
-    public static func flagName(for key: String) -> String {
-        "--" + key.split(separator: ".").map { component in
-            var dashed = ""
-            var previousWasLowercase = false
-            for character in component {
-                if character.isUppercase, previousWasLowercase { dashed.append("-") }
-                dashed.append(character)
-                previousWasLowercase = character.isLowercase
-            }
-            return dashed.lowercased()
-        }.joined(separator: "-")
-    }
-
-    /// The environment spelling of a key: `amqp.reply.routingKey` is
-    /// `BIGGOAL_AMQP_REPLY_ROUTING_KEY`.
-    public static func environmentName(for key: String) -> String {
-        "BIGGOAL_" + flagName(for: key).dropFirst(2).uppercased().replacingOccurrences(of: "-", with: "_")
-    }
-
     private static func checkFlags(_ flags: [String], knownKeys: Set<String>) throws(SettingsError) {
-        let known = Set(knownKeys.map(flagName(for:)))
+        let known = Set(knownKeys.map(SettingNames.flag(for:)))
         for flag in flags where flag.hasPrefix("--") {
             let name = String(flag.split(separator: "=", maxSplits: 1)[0])
             guard known.contains(name) else {

@@ -1,3 +1,4 @@
+import SettingKeys
 import Settings
 import Testing
 

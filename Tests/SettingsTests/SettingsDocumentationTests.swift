@@ -1,4 +1,5 @@
 import Foundation
+import SettingKeys
 import Settings
 import Testing
 

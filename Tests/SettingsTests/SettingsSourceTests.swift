@@ -1,3 +1,4 @@
+import SettingKeys
 import Settings
 import Testing
 
@@ -23,10 +24,10 @@ struct SettingsSourceTests {
     }
 
     @Test func environmentNamesFollowTheKeyPath() {
-        #expect(SettingsSource.environmentName(for: "http.port") == "BIGGOAL_HTTP_PORT")
-        #expect(SettingsSource.environmentName(for: "redis.url") == "BIGGOAL_REDIS_URL")
-        #expect(SettingsSource.environmentName(for: "amqp.reply.routingKey") == "BIGGOAL_AMQP_REPLY_ROUTING_KEY")
-        #expect(SettingsSource.flagName(for: "http.maxConnections") == "--http-max-connections")
+        #expect(SettingNames.environmentVariable(for: "http.port") == "BIGGOAL_HTTP_PORT")
+        #expect(SettingNames.environmentVariable(for: "redis.url") == "BIGGOAL_REDIS_URL")
+        #expect(SettingNames.environmentVariable(for: "amqp.reply.routingKey") == "BIGGOAL_AMQP_REPLY_ROUTING_KEY")
+        #expect(SettingNames.flag(for: "http.maxConnections") == "--http-max-connections")
     }
 
     @Test func oneFileServesBothServices() async throws {

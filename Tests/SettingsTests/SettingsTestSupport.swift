@@ -1,4 +1,5 @@
 import Foundation
+import SettingKeys
 import Settings
 
 /// Writes `text` to a temporary JSON file for the duration of `body`.

@@ -1,4 +1,4 @@
-import Resilience
+import SettingKeys
 
 /// The four `<prefix>.reconnect.*` keys of a reconnect back-off, with the defaults the
 /// program gives them.
@@ -9,7 +9,7 @@ public struct BackoffSettings: Sendable {
     public let jitter: Setting<Bool>
 
     /// - Parameter what: what is reconnected to, for help.
-    init(prefix: String, what: String, default backoff: Backoff) {
+    public init(prefix: String, what: String, default backoff: Backoff) {
         initialMs = .integer("\(prefix).reconnect.initialMs", default: Int(backoff.initial.milliseconds), in: 1...600_000,
                              help: "Wait before the first reconnect to \(what), in ms.")
         maxMs = .integer("\(prefix).reconnect.maxMs", default: Int(backoff.maximum.milliseconds), in: 1...3_600_000,
@@ -20,11 +20,11 @@ public struct BackoffSettings: Sendable {
                           help: "Wait a random share of each wait (full jitter), so clients cut off together return spread out.")
     }
 
-    var declarations: [SettingDeclaration] {
+    public var declarations: [SettingDeclaration] {
         [initialMs.declaration, maxMs.declaration, multiplier.declaration, jitter.declaration]
     }
 
-    func read(_ source: SettingsSource) throws(SettingsError) -> Backoff {
+    public func read(_ source: some SettingValues) throws(SettingsError) -> Backoff {
         let initial = try source.read(initialMs)
         let maximum = try source.read(maxMs)
         guard maximum >= initial else {
@@ -36,7 +36,7 @@ public struct BackoffSettings: Sendable {
 }
 
 extension Duration {
-    var milliseconds: Int64 {
+    fileprivate var milliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 
-/// One configuration key, declared once: its name, default, check and help. Programs read
-/// it through `SettingsSource.read`; its flag and environment variable follow from the name,
-/// and `--help`, the example configuration and the README's table are made from it.
+/// One configuration key, declared once: its name, default, check and help. Each is declared
+/// next to the configuration it feeds (the HTTP server's, the Redis store's …) and read
+/// through `SettingValues.read`; its flag and environment variable follow from the name, and
+/// `--help`, the example configuration and the README's table are made from it.
 public struct Setting<Value: Sendable>: Sendable {
     /// The dotted key, as in the JSON file: `redis.timeoutMs`.
     public let key: String
@@ -15,10 +16,10 @@ public struct Setting<Value: Sendable>: Sendable {
     public let kind: String
     /// The default as JSON, for the example file (nil: left out of it).
     let exampleJSON: String?
-    private let read: @Sendable (SettingsSource, String, Value) throws(SettingsError) -> Value
+    private let read: @Sendable (any SettingValues, String, Value) throws(SettingsError) -> Value
 
     init(key: String, defaultValue: Value, help: String, defaultText: String, kind: String, exampleJSON: String?,
-         read: @escaping @Sendable (SettingsSource, String, Value) throws(SettingsError) -> Value) {
+         read: @escaping @Sendable (any SettingValues, String, Value) throws(SettingsError) -> Value) {
         self.key = key
         self.defaultValue = defaultValue
         self.help = help
@@ -30,7 +31,7 @@ public struct Setting<Value: Sendable>: Sendable {
 
     /// Reads the key from `source`, falling back to `fallback` (the declared default unless
     /// the program computes one from other keys).
-    func value(in source: SettingsSource, default fallback: Value) throws(SettingsError) -> Value {
+    func value(in source: some SettingValues, default fallback: Value) throws(SettingsError) -> Value {
         try read(source, key, fallback)
     }
 
@@ -46,12 +47,13 @@ public struct SettingDeclaration: Sendable, Equatable {
     public let help: String
     public let defaultText: String
     public let kind: String
-    let exampleJSON: String?
+    /// The default as JSON, for the example file (nil: left out of it).
+    public let exampleJSON: String?
 
     /// `--redis-timeout-ms`.
-    public var flag: String { SettingsSource.flagName(for: key) }
+    public var flag: String { SettingNames.flag(for: key) }
     /// `BIGGOAL_REDIS_TIMEOUT_MS`.
-    public var environmentVariable: String { SettingsSource.environmentName(for: key) }
+    public var environmentVariable: String { SettingNames.environmentVariable(for: key) }
 }
 
 // MARK: Kinds of setting
@@ -111,7 +113,7 @@ extension Setting where Value == [String] {
     public static func list(_ key: String, help: String) -> Setting {
         Setting(key: key, defaultValue: [], help: help, defaultText: "(empty)", kind: "list", exampleJSON: "\"\"") {
             source, key, fallback throws(SettingsError) in
-            let text = try source.string(key, default: fallback.joined(separator: ","))
+            let text = try source.string(key, default: fallback.joined(separator: ","), validate: { _ in nil })
             return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
     }
@@ -131,18 +133,4 @@ extension Setting {
 private func jsonString(_ text: String) -> String {
     let data = try! JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed, .withoutEscapingSlashes])
     return String(decoding: data, as: UTF8.self)
-}
-
-extension SettingsSource {
-    /// The value of `setting`, or its default when no layer sets it; a bad value throws an
-    /// error naming the key, its source and the problem.
-    public func read<Value>(_ setting: Setting<Value>) throws(SettingsError) -> Value {
-        try setting.value(in: self, default: setting.defaultValue)
-    }
-
-    /// The value of `setting`, or `fallback` when no layer sets it: for defaults computed
-    /// from other keys.
-    public func read<Value>(_ setting: Setting<Value>, default fallback: Value) throws(SettingsError) -> Value {
-        try setting.value(in: self, default: fallback)
-    }
 }

@@ -9,14 +9,14 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
     public var password: String
     public var virtualHost: String
 
-    public init(parsing text: String) throws(URLProblem) {
+    public init(parsing text: String) throws(Problem) {
         guard let components = URLComponents(string: text) else {
-            throw URLProblem("not a URL; expected amqp://user:password@host:port/vhost")
+            throw Problem("not a URL; expected amqp://user:password@host:port/vhost")
         }
-        guard components.scheme == "amqp" else { throw URLProblem("scheme must be amqp://") }
-        guard let host = components.host, !host.isEmpty else { throw URLProblem("missing host") }
+        guard components.scheme == "amqp" else { throw Problem("scheme must be amqp://") }
+        guard let host = components.host, !host.isEmpty else { throw Problem("missing host") }
         let port = components.port ?? 5672
-        guard (1...65535).contains(port) else { throw URLProblem("port \(port) is outside 1...65535") }
+        guard (1...65535).contains(port) else { throw Problem("port \(port) is outside 1...65535") }
         self.host = host
         self.port = port
         user = components.user ?? "guest"
@@ -29,9 +29,26 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// What is wrong with a URL.
+    public struct Problem: Error, Sendable, CustomStringConvertible {
+        public let description: String
+
+        init(_ description: String) {
+            self.description = description
+        }
+    }
+
     /// The URL with the password replaced, safe for logs.
     public var description: String {
         let vhost = virtualHost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? virtualHost
         return "amqp://\(user):***@\(host):\(port)/\(vhost)"
+    }
+}
+
+extension AMQPEndpoint {
+    /// The endpoint an `amqp://` URL names.
+    public init(url: AMQPURL, heartbeatSeconds: Int, connectionName: String) {
+        self.init(host: url.host, port: url.port, user: url.user, password: url.password,
+                  virtualHost: url.virtualHost, heartbeatSeconds: heartbeatSeconds, connectionName: connectionName)
     }
 }

@@ -9,25 +9,25 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     public var database: Int
 
     /// Parses `text`, throwing a description of what is wrong (never the password).
-    public init(parsing text: String) throws(URLProblem) {
+    public init(parsing text: String) throws(Problem) {
         guard let components = URLComponents(string: text) else {
-            throw URLProblem("not a URL; expected redis://[user:password@]host:port/db")
+            throw Problem("not a URL; expected redis://[user:password@]host:port/db")
         }
         guard components.scheme == "redis" else {
-            throw URLProblem("scheme must be redis://")
+            throw Problem("scheme must be redis://")
         }
         guard let host = components.host, !host.isEmpty else {
-            throw URLProblem("missing host")
+            throw Problem("missing host")
         }
         let port = components.port ?? 6379
         guard (1...65535).contains(port) else {
-            throw URLProblem("port \(port) is outside 1...65535")
+            throw Problem("port \(port) is outside 1...65535")
         }
         let path = components.path.drop { $0 == "/" }
         var database = 0
         if !path.isEmpty {
             guard let number = Int(path), number >= 0 else {
-                throw URLProblem("database must be a number, as in redis://host:6379/0")
+                throw Problem("database must be a number, as in redis://host:6379/0")
             }
             database = number
         }
@@ -38,6 +38,15 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         self.database = database
     }
 
+    /// What is wrong with a URL.
+    public struct Problem: Error, Sendable, CustomStringConvertible {
+        public let description: String
+
+        init(_ description: String) {
+            self.description = description
+        }
+    }
+
     /// The URL with the password replaced, safe for logs.
     public var description: String {
         var credentials = ""
@@ -45,14 +54,5 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
             credentials = (username ?? "") + (password != nil ? ":***" : "") + "@"
         }
         return "redis://\(credentials)\(host):\(port)/\(database)"
-    }
-}
-
-/// What is wrong with a URL.
-public struct URLProblem: Error, Sendable, CustomStringConvertible {
-    public let description: String
-
-    init(_ description: String) {
-        self.description = description
     }
 }
