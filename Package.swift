@@ -106,7 +106,13 @@ let package = Package(
         // What the command-line programs share: settings help, version, exit codes.
         .target(
             name: "CommandSupport",
-            dependencies: ["Settings", "SettingKeys", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Settings", "SettingKeys",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
 
         // Executables.

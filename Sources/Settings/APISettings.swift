@@ -3,7 +3,7 @@ import RedisCounterStore
 import SettingKeys
 
 /// Everything `api` reads from its configuration.
-public struct APISettings: ProgramSettings, Equatable {
+public struct APISettings: ServiceSettings, Equatable {
     public static let serviceName = Setting.name("serviceName", default: "biggoal-api", help: "The name in logs.")
 
     public static let declarations = [serviceName.declaration] + HTTPServerConfiguration.declarations + RedisCounterStore.Configuration.declarations

@@ -2,7 +2,7 @@ import RedisCounterStore
 import SettingKeys
 
 /// Everything `consumer` reads from its configuration.
-public struct ConsumerSettings: ProgramSettings, Equatable {
+public struct ConsumerSettings: ServiceSettings, Equatable {
     public static let serviceName = Setting.name(
         "serviceName", default: "biggoal-consumer", help: "The connection name in the broker's management UI, and app_id of the replies."
     )

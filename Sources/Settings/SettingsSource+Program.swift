@@ -33,3 +33,12 @@ extension ProgramSettings {
         }
     }
 }
+
+/// The settings of a long-running service: it has a name, logs, and reports its effective
+/// configuration at start-up.
+public protocol ServiceSettings: ProgramSettings {
+    var serviceName: String { get }
+    var log: LogSettings { get }
+    /// The effective configuration for the start-up line, passwords masked.
+    var loggable: [String: String] { get }
+}

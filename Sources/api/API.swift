@@ -3,8 +3,6 @@ import ArgumentParser
 import CommandSupport
 import LinuxIO
 import Logging
-import Metrics
-import Prometheus
 import Redis
 import Settings
 import UnixSignals
@@ -31,12 +29,7 @@ struct API: SettingsCommand {
     @OptionGroup var options: SettingsOptions<APISettings>
 
     func run() async throws {
-        let settings = try await loadSettings()
-        settings.log.bootstrap()
-        let logger = Logger(label: settings.serviceName)
-        logger.info("starting", metadata: settings.loggable.mapValues { .string($0) })
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let (settings, logger, registry) = try await startService().parts
 
         let application = APIApplication(settings: settings, logger: logger, registry: registry)
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)

@@ -4,8 +4,6 @@ import CommandSupport
 import ConsumerApp
 import LinuxIO
 import Logging
-import Metrics
-import Prometheus
 import Redis
 import Settings
 import UnixSignals
@@ -34,12 +32,7 @@ struct ConsumerCommand: SettingsCommand {
     @OptionGroup var options: SettingsOptions<ConsumerSettings>
 
     func run() async throws {
-        let settings = try await loadSettings()
-        settings.log.bootstrap()
-        let logger = Logger(label: settings.serviceName)
-        logger.info("starting", metadata: settings.loggable.mapValues { .string($0) })
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let (settings, logger, registry) = try await startService().parts
 
         let application = ConsumerApplication(settings: settings, logger: logger, registry: registry)
         do {

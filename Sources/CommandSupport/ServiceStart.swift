@@ -1,0 +1,30 @@
+import Logging
+import Metrics
+import Prometheus
+import Settings
+
+/// What a long-running service has set up before it wires its application: settings read,
+/// logging and metrics bootstrapped, the start-up line logged.
+public struct ServiceStart<Settings: ServiceSettings> {
+    public let settings: Settings
+    public let logger: Logger
+    /// Where swift-metrics records; `/metrics` renders it.
+    public let registry: PrometheusCollectorRegistry
+
+    /// The three, for a destructuring `let`.
+    public var parts: (Settings, Logger, PrometheusCollectorRegistry) { (settings, logger, registry) }
+}
+
+extension SettingsCommand where Settings: ServiceSettings {
+    /// Reads the settings (exit 2 on a bad one), bootstraps logging and Prometheus metrics
+    /// from them and logs the start-up line with the effective configuration.
+    public func startService() async throws -> ServiceStart<Settings> {
+        let settings = try await loadSettings()
+        settings.log.bootstrap()
+        let logger = Logger(label: settings.serviceName)
+        logger.info("starting", metadata: settings.loggable.mapValues { .string($0) })
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return ServiceStart(settings: settings, logger: logger, registry: registry)
+    }
+}
