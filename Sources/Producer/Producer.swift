@@ -32,9 +32,6 @@ public final class Producer {
     /// Publishes still waiting for the broker's word.
     public var pendingCount: Int { tracker.pendingCount }
 
-    /// How many times the broker closed the channel and a new one was opened.
-    public private(set) var channelsReplaced = 0
-
     /// Publishes every message of `batch` without waiting; returns their tickets, whose
     /// outcomes `takeOutcomes(of:)` gives once `collectConfirms` has read them.
     public func send(_ batch: [(message: Message, destination: Destination)]) throws(MessagingError) -> [UInt64] {
@@ -73,7 +70,6 @@ public final class Producer {
         } catch where error.code == .channelClosed {
             tracker.channelClosed(error.reason)
             waitingSince = nil
-            channelsReplaced += 1
             try channel.reopen()
             return
         }

@@ -86,7 +86,6 @@ struct ProducerTests {
         channel.failure = MessagingError(.channelClosed, reason: "406 PRECONDITION_FAILED")
         try producer.collectConfirms(waitMilliseconds: 0)
         #expect(channel.reopened == 1)
-        #expect(producer.channelsReplaced == 1)
         #expect(producer.pendingCount == 0)
         #expect(producer.takeOutcomes(of: before) == [.confirmed, .lost("406 PRECONDITION_FAILED"), .lost("406 PRECONDITION_FAILED")])
 
