@@ -27,7 +27,7 @@ extension RedisCounterStore {
 
     /// Fails every waiting call, drops the connection and schedules the next attempt.
     func fail(_ error: CounterStoreError) {
-        errorCount.increment()
+        metrics.errors.increment()
         let pending = waiting[firstWaiting...]
         waiting = []
         firstWaiting = 0
@@ -79,7 +79,7 @@ extension RedisCounterStore {
                 return fail(CounterStoreError(reason: error.message, underlying: error))
             }
             let (isReconnect, isNews) = link.connected()
-            if isReconnect { reconnectCount.increment() }
+            if isReconnect { metrics.reconnects.increment() }
             if isNews { logger.info("connected to Redis", metadata: ["address": "\(configuration.host):\(configuration.port)"]) }
             return writeOutput(connection)
         }

@@ -1,7 +1,6 @@
 import Counters
 import LinuxIO
 import Logging
-import Metrics
 import Redis
 
 /// The counts in Redis, driven without blocking from one event loop.
@@ -36,8 +35,7 @@ public final class RedisCounterStore: CounterStore {
     /// The last invalid counter logged, so a steady data error is logged once.
     private var lastDataError: CounterStoreError?
     lazy var socketHandler = SocketHandler(store: self)
-    let errorCount = Metrics.Counter(label: "biggoal_redis_errors_total")
-    let reconnectCount = Metrics.Counter(label: "biggoal_redis_reconnects_total")
+    let metrics = RedisStoreMetrics()
 
     /// Creates the store on `loop` and starts connecting. Call on the loop's thread (or
     /// before the loop runs).
@@ -94,7 +92,7 @@ public final class RedisCounterStore: CounterStore {
     /// cannot count on: a data error (500), not an outage (503), and counted as a Redis error.
     private func integer(_ reply: RedisReply, of counter: Counters.Counter) -> Result<Int, CounterStoreError> {
         if let value = reply.integerValue { return .success(value) }
-        errorCount.increment()
+        metrics.errors.increment()
         let key = counter == .received ? configuration.receivedKey : configuration.sentKey
         let error = if case .error(let message) = reply {
             CounterStoreError(redisReply: message, key: key)
