@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "Settings",
             dependencies: [
-                "HTTP1", "HTTPServer", "RedisCounterStore", "AMQPMessaging", "Resilience", "LogSetup", "SettingKeys",
+                "HTTP1", "HTTPServer", "RedisCounterStore", "Resilience", "LogSetup", "SettingKeys",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),

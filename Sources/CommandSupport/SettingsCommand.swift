@@ -28,15 +28,15 @@ extension SettingsCommand {
     /// Every setting flag with its default, environment variable and meaning, for the
     /// command's `discussion`.
     public static func settingsHelp(_ preface: String = "") -> String {
-        var lines = [preface.isEmpty ? "" : preface + "\n",
-                     "Settings come from a JSON file (--config or BIGGOAL_CONFIG), then BIGGOAL_* environment variables, "
-                         + "then flags; later wins. Every setting:", ""]
+        var lines = preface.isEmpty ? [] : [preface, ""]
+        lines += ["Settings come from a JSON file (--config or BIGGOAL_CONFIG), then BIGGOAL_* environment variables, "
+            + "then flags; later wins. Every setting:", ""]
         for setting in Settings.declarations {
             lines.append("  \(setting.flag) <\(setting.kind)>")
             lines.append("        \(setting.help)")
             lines.append("        default: \(setting.defaultText); environment: \(setting.environmentVariable)")
         }
-        return lines.joined(separator: "\n").trimmingCharacters(in: .newlines)
+        return lines.joined(separator: "\n")
     }
 
     /// The settings, or exit 2 with one line naming the bad key and where it came from.

@@ -42,7 +42,8 @@ public final class Consumer: Sendable {
         let faults = FaultLog(logger: logger)
         let poisoned = PoisonedDestinations()
         let rules = ConsumerRules(settings)
-        let endpoint = settings.amqp.endpoint(connectionName: settings.serviceName)
+        let endpoint = AMQPEndpoint(url: settings.amqp.url, heartbeatSeconds: settings.amqp.heartbeatSeconds,
+                                    connectionName: settings.serviceName)
         let topology = AMQPDeliverySource.Topology(
             queue: settings.amqp.queue, prefetch: settings.amqp.prefetch, declare: settings.amqp.declare,
             replyExchange: settings.amqp.replyExchange, replyRoutingKey: settings.amqp.replyRoutingKey,

@@ -130,7 +130,21 @@ extension Setting {
     }
 }
 
+/// `text` as a JSON string literal. Written out rather than through JSONSerialization: the
+/// declarations are made at every start-up, and Foundation's JSON machinery would cost the
+/// services memory for an example file they never write.
 private func jsonString(_ text: String) -> String {
-    let data = try! JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed, .withoutEscapingSlashes])
-    return String(decoding: data, as: UTF8.self)
+    var literal = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": literal += "\\\""
+        case "\\": literal += "\\\\"
+        case "\n": literal += "\\n"
+        case "\r": literal += "\\r"
+        case "\t": literal += "\\t"
+        case _ where scalar.value < 0x20: literal += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+        default: literal.unicodeScalars.append(scalar)
+        }
+    }
+    return literal + "\""
 }

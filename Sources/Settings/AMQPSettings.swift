@@ -1,4 +1,3 @@
-import AMQPMessaging
 import Resilience
 import SettingKeys
 
@@ -75,10 +74,5 @@ public struct AMQPSettings: Sendable, Equatable {
         self.deadLetterQueue = deadLetterQueue.isEmpty ? nil : deadLetterQueue
         maxMessageBytes = try source.read(Self.maxMessageBytes)
         reconnect = try Self.reconnect.read(source)
-    }
-
-    /// The endpoint for a connection named `connectionName`.
-    public func endpoint(connectionName: String) -> AMQPEndpoint {
-        AMQPEndpoint(url: url, heartbeatSeconds: heartbeatSeconds, connectionName: connectionName)
     }
 }

@@ -56,7 +56,9 @@ struct PublishCommand: SettingsCommand {
     func run() async throws {
         let settings = try await loadSettings()
         let queue = self.queue ?? settings.queue
-        let endpoint = settings.endpoint
+        let endpoint = AMQPEndpoint(host: settings.url.host, port: settings.url.port, user: settings.url.user,
+                                    password: settings.url.password, virtualHost: settings.url.virtualHost,
+                                    heartbeatSeconds: settings.heartbeatSeconds, connectionName: "biggoal-publish")
         let prefix = idPrefix ?? UUID().uuidString.prefix(8).lowercased()
         let showProgress = isatty(STDERR_FILENO) != 0
 

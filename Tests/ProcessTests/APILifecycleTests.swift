@@ -173,6 +173,19 @@ extension APILifecycleTests {
         #expect(loopThreads(of: single.pid, expected: 1) == 1)
     }
 
+    /// Every library the api maps is memory it holds: it must not carry the broker's client
+    /// (librabbitmq and the OpenSSL it links), which only the consumer and publish need.
+    @Test func theAPILoadsNoBrokerLibrary() throws {
+        _ = try TestServices.redis()
+        let api = try APIProcess()
+        // Read to the end: procfs files report a size of 0, which a whole-file read trusts.
+        let file = try #require(FileHandle(forReadingAtPath: "/proc/\(api.pid)/maps"))
+        let maps = String(decoding: file.readDataToEndOfFile(), as: UTF8.self)
+        #expect(maps.contains("libhiredis"))
+        #expect(!maps.contains("librabbitmq"))
+        #expect(!maps.contains("libssl"))
+    }
+
     /// The process's threads named `http-loop-*`, once there are `expected` of them or after
     /// two seconds: each loop names its thread from inside it, which may come just after
     /// the listening socket first answers.
