@@ -14,18 +14,18 @@ public struct Setting<Value: Sendable>: Sendable {
     public let defaultText: String
     /// The kind of value, for help: `integer`, `string`, `boolean`, `URL` …
     public let kind: String
-    /// The default as JSON, for the example file (nil: left out of it).
-    let exampleJSON: String?
+    /// The default as the example file holds it.
+    let example: ExampleValue
     private let read: @Sendable (any SettingValues, String, Value) throws(SettingsError) -> Value
 
-    init(key: String, defaultValue: Value, help: String, defaultText: String, kind: String, exampleJSON: String?,
+    init(key: String, defaultValue: Value, help: String, defaultText: String, kind: String, example: ExampleValue,
          read: @escaping @Sendable (any SettingValues, String, Value) throws(SettingsError) -> Value) {
         self.key = key
         self.defaultValue = defaultValue
         self.help = help
         self.defaultText = defaultText
         self.kind = kind
-        self.exampleJSON = exampleJSON
+        self.example = example
         self.read = read
     }
 
@@ -37,8 +37,18 @@ public struct Setting<Value: Sendable>: Sendable {
 
     /// The declaration without its type, for listings.
     public var declaration: SettingDeclaration {
-        SettingDeclaration(key: key, help: help, defaultText: defaultText, kind: kind, exampleJSON: exampleJSON)
+        SettingDeclaration(key: key, help: help, defaultText: defaultText, kind: kind, example: example)
     }
+}
+
+/// A default as the example configuration file holds it.
+public enum ExampleValue: Sendable, Equatable {
+    /// Written as is: a number or a boolean.
+    case literal(String)
+    /// Written as a JSON string.
+    case string(String)
+    /// Left out: the program computes it from other keys.
+    case none
 }
 
 /// What a listing needs to know of a `Setting`.
@@ -47,8 +57,8 @@ public struct SettingDeclaration: Sendable, Equatable {
     public let help: String
     public let defaultText: String
     public let kind: String
-    /// The default as JSON, for the example file (nil: left out of it).
-    public let exampleJSON: String?
+    /// The default as the example file holds it.
+    public let example: ExampleValue
 
     /// `--redis-timeout-ms`.
     public var flag: String { SettingNames.flag(for: key) }
@@ -61,7 +71,7 @@ public struct SettingDeclaration: Sendable, Equatable {
 extension Setting where Value == Int {
     /// An integer within `range`.
     public static func integer(_ key: String, default value: Int, in range: ClosedRange<Int>, help: String) -> Setting {
-        Setting(key: key, defaultValue: value, help: help, defaultText: "\(value)", kind: "integer", exampleJSON: "\(value)") {
+        Setting(key: key, defaultValue: value, help: help, defaultText: "\(value)", kind: "integer", example: .literal("\(value)")) {
             source, key, fallback throws(SettingsError) in try source.int(key, default: fallback, in: range)
         }
     }
@@ -70,7 +80,7 @@ extension Setting where Value == Int {
 extension Setting where Value == Double {
     /// A number within `range`.
     public static func number(_ key: String, default value: Double, in range: ClosedRange<Double>, help: String) -> Setting {
-        Setting(key: key, defaultValue: value, help: help, defaultText: "\(value)", kind: "number", exampleJSON: "\(value)") {
+        Setting(key: key, defaultValue: value, help: help, defaultText: "\(value)", kind: "number", example: .literal("\(value)")) {
             source, key, fallback throws(SettingsError) in try source.double(key, default: fallback, in: range)
         }
     }
@@ -78,7 +88,7 @@ extension Setting where Value == Double {
 
 extension Setting where Value == Bool {
     public static func boolean(_ key: String, default value: Bool, help: String) -> Setting {
-        Setting(key: key, defaultValue: value, help: help, defaultText: "\(value)", kind: "boolean", exampleJSON: "\(value)") {
+        Setting(key: key, defaultValue: value, help: help, defaultText: "\(value)", kind: "boolean", example: .literal("\(value)")) {
             source, key, fallback throws(SettingsError) in try source.bool(key, default: fallback)
         }
     }
@@ -90,7 +100,7 @@ extension Setting where Value == String {
     public static func string(_ key: String, default value: String, defaultText: String? = nil, help: String,
                               check: @escaping @Sendable (String) -> String? = { _ in nil }) -> Setting {
         Setting(key: key, defaultValue: value, help: help, defaultText: defaultText ?? value, kind: "string",
-                exampleJSON: defaultText == nil ? jsonString(value) : nil) {
+                example: defaultText == nil ? .string(value) : .none) {
             source, key, fallback throws(SettingsError) in try source.string(key, default: fallback, validate: check)
         }
     }
@@ -111,7 +121,7 @@ extension Setting where Value == String {
 extension Setting where Value == [String] {
     /// A comma-separated list (a JSON string in the file, as in the environment).
     public static func list(_ key: String, help: String) -> Setting {
-        Setting(key: key, defaultValue: [], help: help, defaultText: "(empty)", kind: "list", exampleJSON: "\"\"") {
+        Setting(key: key, defaultValue: [], help: help, defaultText: "(empty)", kind: "list", example: .string("")) {
             source, key, fallback throws(SettingsError) in
             let text = try source.string(key, default: fallback.joined(separator: ","), validate: { _ in nil })
             return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -124,27 +134,9 @@ extension Setting {
     /// Used for URLs: the error never echoes the text, which may hold a password.
     public static func parsed(_ key: String, default text: String, kind: String, help: String,
                               _ parse: @escaping @Sendable (String) throws -> Value) -> Setting {
-        Setting(key: key, defaultValue: try! parse(text), help: help, defaultText: text, kind: kind, exampleJSON: jsonString(text)) {
+        Setting(key: key, defaultValue: try! parse(text), help: help, defaultText: text, kind: kind, example: .string(text)) {
             source, key, _ throws(SettingsError) in try source.parsed(key, default: text, parse)
         }
     }
 }
 
-/// `text` as a JSON string literal. Written out rather than through JSONSerialization: the
-/// declarations are made at every start-up, and Foundation's JSON machinery would cost the
-/// services memory for an example file they never write.
-private func jsonString(_ text: String) -> String {
-    var literal = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": literal += "\\\""
-        case "\\": literal += "\\\\"
-        case "\n": literal += "\\n"
-        case "\r": literal += "\\r"
-        case "\t": literal += "\\t"
-        case _ where scalar.value < 0x20: literal += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-        default: literal.unicodeScalars.append(scalar)
-        }
-    }
-    return literal + "\""
-}

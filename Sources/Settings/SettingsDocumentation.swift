@@ -29,7 +29,12 @@ public enum SettingsDocumentation {
     public static var exampleJSON: String {
         var root = JSONObject()
         for (declaration, _) in everySetting where declaration.key != "serviceName" {
-            guard let json = declaration.exampleJSON else { continue }
+            let json: String
+            switch declaration.example {
+            case .literal(let text): json = text
+            case .string(let text): json = jsonString(text)
+            case .none: continue
+            }
             root.insert(json, at: declaration.key.split(separator: ".").map(String.init))
         }
         return root.render(indent: 0) + "\n"
@@ -46,6 +51,12 @@ public enum SettingsDocumentation {
         }
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+/// `text` as a JSON string literal.
+private func jsonString(_ text: String) -> String {
+    let data = try! JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed, .withoutEscapingSlashes])
+    return String(decoding: data, as: UTF8.self)
 }
 
 /// A JSON object that keeps its members in the order they were added.
