@@ -10,10 +10,12 @@ import Synchronization
 /// store and the API routes on every event loop.
 public final class APIApplication: Sendable {
     private let server: HTTPServer
+    private let logger: Logger
 
     /// - Parameter registry: where the metrics the executable bootstrapped swift-metrics with
     ///   are collected; `/metrics` renders it.
     public init(settings: APISettings, logger: Logger, registry: PrometheusCollectorRegistry) {
+        self.logger = logger
         let storeConfiguration = settings.redis
         let storeLogger = logger
         let serverBox = Mutex<HTTPServer?>(nil)
@@ -34,6 +36,12 @@ public final class APIApplication: Sendable {
 
     /// The bound port.
     public var port: Int? { server.port }
+
+    /// Re-reads what may change without a restart. Nothing yet: there are no token or
+    /// password files to re-read, so it says so.
+    public func reload() {
+        logger.info("nothing to reload: no token or password files are configured")
+    }
 
     /// Stops accepting, finishes in-flight requests (within the configured grace period) and
     /// returns when every loop has ended.

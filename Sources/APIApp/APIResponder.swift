@@ -38,6 +38,11 @@ public final class APIResponder: HTTPResponder {
         }
     }
 
+    /// Requests the server answered itself (400, 408, 413, …) count under route `other`.
+    public func rejected(_ error: HTTPParseError) {
+        metrics?.record(route: nil, status: error.status.code, startedAt: MonotonicClock.nanoseconds())
+    }
+
     private func answer(_ request: HTTPRequest, on route: Route?, _ respond: @escaping (HTTPResponse) -> Void) {
         guard let route else {
             return respond(Responses.notFound)

@@ -31,7 +31,7 @@ public final class ConsumerApplication: Sendable {
         // is room for a thousand of them, so holding sockets open cannot lock the probes out.
         let configuration = HTTPServerConfiguration(
             host: settings.metricsHost, port: settings.metricsPort, eventLoops: 1, maxConnections: 1024,
-            headerTimeoutMilliseconds: 5000, idleTimeoutMilliseconds: 5000
+            headerTimeoutMilliseconds: 5000, bodyTimeoutMilliseconds: 5000, idleTimeoutMilliseconds: 5000
         )
         statusServer = HTTPServer(configuration: configuration, logger: logger) { [health = consumer.health] _ in
             ConsumerStatusResponder(registry: registry, health: health)
@@ -53,6 +53,12 @@ public final class ConsumerApplication: Sendable {
         }
         thread.name = "consumer"
         thread.start()
+    }
+
+    /// Re-reads what may change without a restart. Nothing yet: there are no password files
+    /// to re-read, so it says so.
+    public func reload() {
+        logger.info("nothing to reload: no password files are configured")
     }
 
     /// Asks the consumer to finish what is out and stop. Safe from any thread.

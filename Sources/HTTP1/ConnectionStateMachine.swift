@@ -17,17 +17,21 @@ public struct ConnectionStateMachine {
         public var maxUnsentBytes: Int
         /// Time for a whole header section to arrive after its first byte (then 408).
         public var headerTimeout: UInt64
+        /// Time for a whole body to arrive after its head (then 408): apart from the header
+        /// timeout, so a large body on a slow link is not cut by the limit meant for heads.
+        public var bodyTimeout: UInt64
         /// Time an idle keep-alive connection stays open.
         public var idleTimeout: UInt64
         /// Time a write may stay blocked on a client that does not read.
         public var writeTimeout: UInt64
 
         public init(limits: HTTPLimits = HTTPLimits(), maxPendingResponses: Int = 256, maxUnsentBytes: Int = 256 * 1024,
-                    headerTimeout: UInt64, idleTimeout: UInt64, writeTimeout: UInt64) {
+                    headerTimeout: UInt64, bodyTimeout: UInt64 = 30_000_000_000, idleTimeout: UInt64, writeTimeout: UInt64) {
             self.limits = limits
             self.maxPendingResponses = maxPendingResponses
             self.maxUnsentBytes = maxUnsentBytes
             self.headerTimeout = headerTimeout
+            self.bodyTimeout = bodyTimeout
             self.idleTimeout = idleTimeout
             self.writeTimeout = writeTimeout
         }
@@ -71,10 +75,14 @@ public struct ConnectionStateMachine {
     private var outputOffset = 0
     private var flushRequested = false
     private var lastActivity: UInt64
-    /// When the request now arriving started, while it is incomplete.
+    /// When the head now arriving started, while it is incomplete.
     private var requestStartedAt: UInt64?
+    /// When the body now arriving started (its head was complete), while it is incomplete.
+    private var bodyStartedAt: UInt64?
     /// Since when the client has not taken what there is to send.
     private var writeBlockedSince: UInt64?
+    /// The protocol error answered last, until the driver takes it for counting.
+    private var rejection: HTTPParseError?
 
     public init(configuration: Configuration, now: UInt64) {
         self.configuration = configuration
@@ -126,6 +134,7 @@ public struct ConnectionStateMachine {
             return nil
         }
         requestStartedAt = nil
+        bodyStartedAt = nil
         if !request.keepAlive { input = .ended }
         return (request, sequencer.reserve(for: request))
     }
@@ -140,19 +149,32 @@ public struct ConnectionStateMachine {
     /// something to write or the connection is done.
     public mutating func readingFinished(now: UInt64) -> Action {
         guard input != .closed else { return .none }
-        if decoder.hasPartialRequest, input == .open {
+        if input == .open, decoder.isReadingBody {
+            if bodyStartedAt == nil { bodyStartedAt = now }
+            requestStartedAt = nil
+        } else if input == .open, decoder.hasPartialRequest {
             if requestStartedAt == nil { requestStartedAt = now }
         } else {
             requestStartedAt = nil
+            bodyStartedAt = nil
         }
         if isFinished { return close() }
         return sequencer.hasReadyResponse ? requestFlush() : .none
     }
 
+    /// The protocol error a request was answered with since the last call (400, 408, …),
+    /// for the application to count; nil when there was none.
+    public mutating func takeRejection() -> HTTPParseError? {
+        defer { rejection = nil }
+        return rejection
+    }
+
     /// Answers a request that broke the protocol; the connection closes after the answer.
     private mutating func fail(with error: HTTPParseError) {
+        rejection = error
         input = .ended
         requestStartedAt = nil
+        bodyStartedAt = nil
         let slot = sequencer.reserveFinal()
         sequencer.fulfil(slot, with: .parseError(error))
     }
@@ -224,6 +246,10 @@ public struct ConnectionStateMachine {
         guard input != .closed else { return .none }
         if let requestStartedAt, sequencer.pendingCount == 0, now - requestStartedAt > configuration.headerTimeout {
             fail(with: .headerTimeout)
+            return requestFlush()
+        }
+        if let bodyStartedAt, sequencer.pendingCount == 0, now - bodyStartedAt > configuration.bodyTimeout {
+            fail(with: .bodyTimeout)
             return requestFlush()
         }
         if let writeBlockedSince, now - writeBlockedSince > configuration.writeTimeout {

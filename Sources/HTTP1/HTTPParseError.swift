@@ -16,6 +16,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case headerSectionTooLarge
         case bodyTooLarge
         case headerTimeout
+        case bodyTimeout
     }
 
     let code: Code
@@ -38,7 +39,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case .requestLineTooLong: .uriTooLong
         case .headerSectionTooLarge: .requestHeaderFieldsTooLarge
         case .bodyTooLarge: .contentTooLarge
-        case .headerTimeout: .requestTimeout
+        case .headerTimeout, .bodyTimeout: .requestTimeout
         }
     }
 
@@ -46,4 +47,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
 
     /// The header section did not arrive in time (RFC 9112 §9.5 leaves the limit to servers).
     public static let headerTimeout = HTTPParseError(.headerTimeout, "request header timeout")
+
+    /// The body did not arrive in time after its head.
+    public static let bodyTimeout = HTTPParseError(.bodyTimeout, "request body timeout")
 }

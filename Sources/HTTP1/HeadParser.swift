@@ -26,6 +26,7 @@ struct HeadParser {
         var hosts: [UnsafeRawBufferPointer] = []
         var contentLength: Int?
         var transferEncodings: [String] = []
+        var hasTransferEncoding = false
         var connectionClose = false
         var connectionKeepAlive = false
 
@@ -41,6 +42,7 @@ struct HeadParser {
             case 14 where name.equalsLowercased("content-length"):
                 contentLength = try mergeContentLength(contentLength, value)
             case 17 where name.equalsLowercased("transfer-encoding"):
+                hasTransferEncoding = true
                 transferEncodings += value.listElements()
             case 10 where name.equalsLowercased("connection"):
                 for option in value.listElements() {
@@ -65,17 +67,23 @@ struct HeadParser {
 
         var framing = Framing.none
         var bodyLength = 0
-        if !transferEncodings.isEmpty {
+        if hasTransferEncoding {
             // RFC 9112 §6.1: Transfer-Encoding with Content-Length is a smuggling attempt, and
-            // Transfer-Encoding in an HTTP/1.0 request is faulty framing.
+            // Transfer-Encoding in an HTTP/1.0 request is faulty framing. Any Transfer-Encoding
+            // field counts, an empty one too: a proxy in front may read it differently.
             if contentLength != nil {
                 throw HTTPParseError(.contentLengthWithTransferEncoding, "both Content-Length and Transfer-Encoding")
+            }
+            // RFC 9112 §6.1: the field is a non-empty list of codings.
+            guard !transferEncodings.isEmpty else {
+                throw HTTPParseError(.malformedHeader, "empty Transfer-Encoding")
             }
             if line.version == .http1_0 {
                 throw HTTPParseError(.malformedHeader, "Transfer-Encoding in an HTTP/1.0 request")
             }
-            if let unsupported = transferEncodings.first(where: { $0 != "chunked" }) {
-                throw HTTPParseError(.unsupportedTransferCoding, "unsupported transfer coding \(unsupported)")
+            // The coding is not named in the answer: a response body carries no client bytes.
+            if transferEncodings.contains(where: { $0 != "chunked" }) {
+                throw HTTPParseError(.unsupportedTransferCoding, "unsupported transfer coding (only chunked is)")
             }
             guard transferEncodings.count == 1 else {
                 throw HTTPParseError(.malformedHeader, "chunked applied more than once")
@@ -261,10 +269,12 @@ extension UnsafeRawBufferPointer {
         return true
     }
 
-    /// The elements of a comma-separated list value, trimmed and lowercased.
+    /// The elements of a comma-separated list value, trimmed and lowercased as ASCII only:
+    /// tokens are ASCII (RFC 9110 §5.6.2), and a Unicode-aware lowercasing would turn
+    /// `chun\u{212A}ed` (KELVIN SIGN) into `chunked`, which a byte-exact proxy would not.
     fileprivate func listElements() -> [String] {
         split(separator: UInt8(ascii: ","))
-            .map { String(decoding: $0, as: UTF8.self).trimmingOWS().lowercased() }
+            .map { element in String(decoding: element.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self).trimmingOWS() }
             .filter { !$0.isEmpty }
     }
 }

@@ -43,6 +43,15 @@ public struct RequestDecoder {
         }
     }
 
+    /// Whether a request's head has arrived and its body is still arriving: the body
+    /// timeout runs while this is true.
+    public var isReadingBody: Bool {
+        switch state {
+        case .fixedBody, .chunkSize, .chunkData, .chunkDataEnd, .trailers: true
+        case .head, .failed: false
+        }
+    }
+
     /// Adds bytes received from the connection.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         compact()

@@ -77,6 +77,12 @@ final class Connection: EventHandler {
                 perform(machine.responseReady(slot, response))
             }
         }
+        reportRejection()
+    }
+
+    /// Tells the responder about a request the server answered itself with an error.
+    private func reportRejection() {
+        if let rejection = machine.takeRejection() { shared.responder.rejected(rejection) }
     }
 
     // MARK: Writing
@@ -145,6 +151,7 @@ final class Connection: EventHandler {
 
     func checkTimeouts(now: UInt64) {
         perform(machine.tick(now: now))
+        reportRejection()
     }
 
     /// Shutdown: an idle connection closes now; a busy one after its last response.

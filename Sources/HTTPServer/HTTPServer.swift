@@ -50,6 +50,7 @@ public final class HTTPServer: Sendable {
     /// anything runs.
     public func start() throws {
         let loopCount = configuration.eventLoops > 0 ? configuration.eventLoops : ProcessLimits.activeProcessorCount()
+        let configuration = cappedToOpenFiles(self.configuration, loops: loopCount)
         let listeners = try bindListeners(count: loopCount)
         let port = try listeners[0].localPort()
         // Everything is built on this thread; from `run()` on, each loop's objects are
@@ -101,6 +102,22 @@ public final class HTTPServer: Sendable {
                 handle.finished.wait()
             }
         }
+    }
+
+    /// `configuration` with `maxConnections` lowered to what the open-files limit leaves
+    /// room for, so the cap is met before descriptors run out; logged when it is lowered.
+    private func cappedToOpenFiles(_ configuration: HTTPServerConfiguration, loops: Int) -> HTTPServerConfiguration {
+        // Besides connections: standard streams, and per loop a listener, an epoll instance,
+        // an eventfd, a Redis connection and a spare, with room for the libraries' own.
+        let reserved = 32 + 8 * loops
+        let limit = ProcessLimits.openFilesLimit()
+        guard limit - reserved < configuration.maxConnections else { return configuration }
+        var capped = configuration
+        capped.maxConnections = max(1, limit - reserved)
+        logger.warning("http.maxConnections lowered to what the open-files limit allows", metadata: [
+            "configured": "\(configuration.maxConnections)", "effective": "\(capped.maxConnections)", "RLIMIT_NOFILE": "\(limit)",
+        ])
+        return capped
     }
 
     /// One socket per loop on the same port. A plain bind first makes sure no other process

@@ -12,6 +12,8 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
     public var limits: HTTPLimits
     /// Time allowed for a whole header section to arrive after its first byte (408 after).
     public var headerTimeoutMilliseconds: Int
+    /// Time for a whole body to arrive after its head (408 after).
+    public var bodyTimeoutMilliseconds: Int
     /// Time an idle keep-alive connection stays open.
     public var idleTimeoutMilliseconds: Int
     /// Time a write may stay blocked on a client that does not read.
@@ -26,6 +28,7 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
         maxConnections: Int = 10_000,
         limits: HTTPLimits = HTTPLimits(),
         headerTimeoutMilliseconds: Int = 10_000,
+        bodyTimeoutMilliseconds: Int = 30_000,
         idleTimeoutMilliseconds: Int = 60_000,
         writeTimeoutMilliseconds: Int = 30_000,
         shutdownGraceMilliseconds: Int = 5_000
@@ -36,6 +39,7 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
         self.maxConnections = maxConnections
         self.limits = limits
         self.headerTimeoutMilliseconds = headerTimeoutMilliseconds
+        self.bodyTimeoutMilliseconds = bodyTimeoutMilliseconds
         self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
         self.writeTimeoutMilliseconds = writeTimeoutMilliseconds
         self.shutdownGraceMilliseconds = shutdownGraceMilliseconds
@@ -65,6 +69,8 @@ extension HTTPServerConfiguration {
                                                          help: "Largest body (413 past it); chunked bodies count their decoded data.")
         public static let headerTimeoutMs = Setting.integer("http.headerTimeoutMs", default: server.headerTimeoutMilliseconds,
                                                             in: 100...3_600_000, help: "Time for a header section to arrive (408 after).")
+        public static let bodyTimeoutMs = Setting.integer("http.bodyTimeoutMs", default: server.bodyTimeoutMilliseconds,
+                                                          in: 100...3_600_000, help: "Time for a body to arrive after its head (408 after).")
         public static let idleTimeoutMs = Setting.integer("http.idleTimeoutMs", default: server.idleTimeoutMilliseconds,
                                                           in: 100...3_600_000, help: "Idle keep-alive connections close after this.")
         public static let writeTimeoutMs = Setting.integer("http.writeTimeoutMs", default: server.writeTimeoutMilliseconds,
@@ -77,7 +83,7 @@ extension HTTPServerConfiguration {
     public static let declarations = [
         Keys.host.declaration, Keys.port.declaration, Keys.eventLoops.declaration, Keys.maxConnections.declaration,
         Keys.maxRequestLineBytes.declaration, Keys.maxHeaderBytes.declaration, Keys.maxHeaderCount.declaration,
-        Keys.maxBodyBytes.declaration, Keys.headerTimeoutMs.declaration, Keys.idleTimeoutMs.declaration,
+        Keys.maxBodyBytes.declaration, Keys.headerTimeoutMs.declaration, Keys.bodyTimeoutMs.declaration, Keys.idleTimeoutMs.declaration,
         Keys.writeTimeoutMs.declaration, Keys.shutdownTimeoutMs.declaration,
     ]
 
@@ -95,6 +101,7 @@ extension HTTPServerConfiguration {
                 maxBodyBytes: try values.read(Keys.maxBodyBytes)
             ),
             headerTimeoutMilliseconds: try values.read(Keys.headerTimeoutMs),
+            bodyTimeoutMilliseconds: try values.read(Keys.bodyTimeoutMs),
             idleTimeoutMilliseconds: try values.read(Keys.idleTimeoutMs),
             writeTimeoutMilliseconds: try values.read(Keys.writeTimeoutMs),
             shutdownGraceMilliseconds: try values.read(Keys.shutdownTimeoutMs)

@@ -29,6 +29,7 @@ final class LoopConnections {
         connectionConfiguration = ConnectionStateMachine.Configuration(
             limits: configuration.limits,
             headerTimeout: UInt64(configuration.headerTimeoutMilliseconds) * 1_000_000,
+            bodyTimeout: UInt64(configuration.bodyTimeoutMilliseconds) * 1_000_000,
             idleTimeout: UInt64(configuration.idleTimeoutMilliseconds) * 1_000_000,
             writeTimeout: UInt64(configuration.writeTimeoutMilliseconds) * 1_000_000
         )

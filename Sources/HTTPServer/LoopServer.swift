@@ -15,6 +15,11 @@ final class LoopServer: EventHandler {
     private let gauge: ConnectionGauge
     private let connections: LoopConnections
     private var acceptPaused = false
+    /// Room to accept and close a connection when descriptors run out.
+    private let spare = SpareDescriptor()
+    /// Connections closed for want of descriptors since the last warning, and when that was.
+    private var shedSinceWarning = 0
+    private var lastShedWarning: UInt64?
     private var drainDeadline: UInt64 = 0
     private var dateSecond = -1
 
@@ -53,9 +58,16 @@ final class LoopServer: EventHandler {
             let accepted: IOResult<Socket>
             do {
                 accepted = try listener.accept()
+            } catch where error.errnoCode == EMFILE || error.errnoCode == ENFILE {
+                // Out of descriptors: close the pending connection at once rather than leave
+                // the client waiting; without a spare, stop watching the listener until the
+                // next sweep instead of spinning on it.
+                if !shedOnePendingConnection() {
+                    pauseAccepting()
+                    return
+                }
+                continue
             } catch {
-                // EMFILE/ENFILE: the pending connection stays queued and the listener stays
-                // readable, so stop watching it until the next sweep instead of spinning.
                 logger.warning("accept failed; pausing accepts", metadata: ["error": "\(error)"])
                 pauseAccepting()
                 return
@@ -76,6 +88,29 @@ final class LoopServer: EventHandler {
                 gauge.remove()
             }
         }
+    }
+
+    /// Accepts one pending connection on the spare descriptor and closes it; warns at most
+    /// once per 10 s, with how many were closed since. Returns false when there is no spare
+    /// or nothing was pending.
+    private func shedOnePendingConnection() -> Bool {
+        var shed = false
+        let hadSpare = spare.whileReleased {
+            if case .processed(let socket)? = try? listener.accept() {
+                socket.close()
+                shed = true
+            }
+        }
+        guard hadSpare, shed else { return false }
+        shedSinceWarning += 1
+        let now = loop.now
+        if lastShedWarning.map({ now - $0 >= 10_000_000_000 }) ?? true {
+            logger.warning("out of file descriptors; closing new connections at once",
+                           metadata: ["closed": "\(shedSinceWarning)", "open": "\(connections.open.count)"])
+            lastShedWarning = now
+            shedSinceWarning = 0
+        }
+        return true
     }
 
     private func pauseAccepting() {

@@ -5,7 +5,6 @@ import LinuxIO
 import Logging
 import Redis
 import Settings
-import UnixSignals
 
 @main
 enum Main {
@@ -32,17 +31,14 @@ struct API: SettingsCommand {
         let (settings, logger, registry) = try await startService().parts
 
         let application = APIApplication(settings: settings, logger: logger, registry: registry)
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let signals = await StopSignals()
         do {
             try application.start()
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        for await signal in signals {
-            logger.info("stopping", metadata: ["signal": "\(signal)"])
-            break
-        }
+        await signals.wait(logger: logger, reload: application.reload)
         application.shutdown()
         logger.info("stopped")
     }

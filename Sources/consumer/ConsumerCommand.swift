@@ -6,7 +6,6 @@ import LinuxIO
 import Logging
 import Redis
 import Settings
-import UnixSignals
 
 @main
 enum Main {
@@ -35,19 +34,16 @@ struct ConsumerCommand: SettingsCommand {
         let (settings, logger, registry) = try await startService().parts
 
         let application = ConsumerApplication(settings: settings, logger: logger, registry: registry)
+        let signals = await StopSignals()
         do {
             try application.start()
         } catch {
             logger.critical("cannot serve metrics", metadata: ["port": "\(settings.metricsPort)", "error": "\(error)"])
             throw ExitCode(1)
         }
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let watcher = Task {
-            for await signal in signals {
-                logger.info("stopping", metadata: ["signal": "\(signal)"])
-                application.requestStop()
-                break
-            }
+            await signals.wait(logger: logger, reload: application.reload)
+            application.requestStop()
         }
         let refusal = await application.waitUntilStopped()
         watcher.cancel()

@@ -194,6 +194,30 @@ struct ConnectionStateMachineTests {
         #expect(connection.actions.last == .close)
     }
 
+    @Test func aBodyHasItsOwnClockApartFromTheHeadersOne() {
+        var connection = ConnectionHarness()
+        connection.clientSends("POST /r HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        connection.now += 20_000_000_000
+        #expect(connection.machine.tick(now: connection.now) == .none, "past the header timeout, but the head was complete")
+        connection.clientSends("defg")
+        connection.now += 11_000_000_000
+        #expect(connection.machine.tick(now: connection.now) == .flush, "31 s after the head: past the body timeout")
+        connection.flush()
+        #expect(connection.statusLines() == ["HTTP/1.1 408 Request Timeout"])
+        #expect(connection.actions.last == .close)
+    }
+
+    @Test func aSlowBodyWithinItsTimeIsServed() {
+        var connection = ConnectionHarness()
+        connection.clientSends("POST /r HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc")
+        connection.now += 25_000_000_000
+        #expect(connection.machine.tick(now: connection.now) == .none)
+        connection.clientSends("def")
+        #expect(connection.requests.count == 1)
+        connection.now += 10_000_000_000
+        #expect(connection.machine.tick(now: connection.now) == .none, "the body is in: no clock runs while it is answered")
+    }
+
     @Test func theHeaderClockRestartsWithEachRequest() {
         var connection = ConnectionHarness()
         connection.clientSends("GET /a HTTP/1.1\r\n")

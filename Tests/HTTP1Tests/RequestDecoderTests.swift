@@ -145,6 +145,10 @@ struct InvalidRequestTests {
         Case(name: "gzip transfer coding", raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", status: 501),
         Case(name: "unknown transfer coding", raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: magic\r\n\r\n", status: 501),
         Case(name: "chunked twice", raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", status: 400),
+        Case(name: "empty Transfer-Encoding with Content-Length", raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\nContent-Length: 1\r\n\r\na", status: 400),
+        Case(name: "empty Transfer-Encoding", raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: , \r\n\r\n", status: 400),
+        // KELVIN SIGN: Unicode lowercasing makes it `chunked`; a byte-exact proxy does not.
+        Case(name: "chunked spelled with a Kelvin sign", raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chun\u{212A}ed\r\n\r\n0\r\n\r\n", status: 501),
         Case(name: "Transfer-Encoding on 1.0", raw: "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", status: 400),
         Case(name: "bad chunk size", raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", status: 400),
         Case(name: "chunk data without CRLF", raw: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n", status: 400),
@@ -170,6 +174,17 @@ struct InvalidRequestTests {
         let bytes = Array(testCase.raw.utf8)
         let outcome = decode(bytes.map { [$0] })
         #expect(outcome.error?.status.code == testCase.status)
+    }
+
+    @Test func uppercaseASCIITokensStillCount() {
+        #expect(decode("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: CHUNKED\r\n\r\n0\r\n\r\n").requests.count == 1)
+        #expect(decode("GET / HTTP/1.1\r\nHost: x\r\nConnection: CLOSE\r\n\r\n").requests.first?.keepAlive == false)
+    }
+
+    @Test func noClientBytesInTheErrorsMessage() {
+        let outcome = decode("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: <script>alert(1)</script>\r\n\r\n")
+        #expect(outcome.error?.status.code == 501)
+        #expect(outcome.error.map { !"\($0)".contains("script") } == true)
     }
 
     @Test func staysFailedAfterAnError() throws {

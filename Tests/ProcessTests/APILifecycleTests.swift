@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import ServiceTestSupport
 import Testing
 
@@ -79,6 +80,55 @@ struct APILifecycleTests {
         #expect(try api.connect().request("POST", "/receive").status == 503)
         try redis.start()
         #expect(try waitForStatus(api, "/receive", 200, within: 5))
+    }
+
+    /// Under a small open-files limit the connection cap comes down to fit, the start-up log
+    /// says so, and connections past it are closed at once rather than left hanging.
+    @Test func aSmallOpenFilesLimitLowersTheCapAndNothingHangs() throws {
+        _ = try TestServices.redis()
+        let port = try freePort()
+        let errorPipe = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", #"ulimit -n 100 && exec "$0" "$@""#,
+                             TestServices.binaryDirectory.appendingPathComponent("api").path,
+                             "--http-port", "\(port)", "--redis-url", TestServices.redisURL]
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BIGGOAL_") }
+        process.standardError = errorPipe
+        try process.run()
+        defer { stopProcess(process, signal: SIGKILL) }
+        try waitForPort(port, seconds: 10)
+
+        var clients: [HTTPTestClient] = []
+        var served = 0, closed = 0
+        let started = Date()
+        for _ in 0..<150 {
+            let client = try HTTPTestClient(port: port, timeoutMilliseconds: 2000)
+            do {
+                if try client.request("GET", "/ping").status == 200 { served += 1 }
+                clients.append(client)
+            } catch {
+                closed += 1
+            }
+        }
+        #expect(served > 0 && closed > 0 && served + closed == 150, "served \(served), closed \(closed)")
+        #expect(Date().timeIntervalSince(started) < 20, "no connection was left to time out")
+        clients.removeAll()
+        #expect(try AMQPTestClient.waitUntil(seconds: 5) { try HTTPTestClient(port: port).request("GET", "/ping").status == 200 })
+        stopProcess(process, signal: SIGTERM)
+        let log = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("http.maxConnections lowered"), "\(log)")
+    }
+
+    @Test func sighupReloadsInsteadOfEndingTheProcess() throws {
+        _ = try TestServices.redis()
+        let api = try APIProcess()
+        kill(api.pid, SIGHUP)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(api.isRunning, "SIGHUP's default action would have ended it")
+        #expect(try api.connect().request("GET", "/ping").status == 200)
+        #expect(api.terminate() == 0)
+        #expect(api.standardError().contains("SIGHUP: reloading"))
     }
 
     @Test func sigtermExitsZero() throws {

@@ -37,4 +37,21 @@ struct APIMetricsTests {
         #expect((after.value("biggoal_redis_reconnects_total") ?? 0) >= 1)
         #expect(after.value("biggoal_http_requests_total", ["route": "/receive", "status": "503"]) ?? 0 >= 1)
     }
+
+    /// Requests the server answers itself, before any route, are counted under `other`.
+    @Test func rejectedRequestsAreCounted() throws {
+        _ = try TestServices.redis()
+        // One loop, so every connection lands on the loop whose metrics the scrape shows.
+        let api = try APIProcess(arguments: ["--http-event-loops", "1"])
+        for (raw, _) in [("GET / HTTP/1.1\r\nBad Header\r\n\r\n", 400), ("BREW / HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+                         ("GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505), ("GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400)] {
+            let client = try api.connect()
+            try client.send(raw)
+            _ = try client.readResponse()
+        }
+        let samples = try parsePrometheus(try api.connect().request("GET", "/metrics").body)
+        #expect(samples.value("biggoal_http_requests_total", ["route": "other", "status": "400"]) == 2)
+        #expect(samples.value("biggoal_http_requests_total", ["route": "other", "status": "501"]) == 1)
+        #expect(samples.value("biggoal_http_requests_total", ["route": "other", "status": "505"]) == 1)
+    }
 }

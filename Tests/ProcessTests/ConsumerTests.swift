@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import Glibc
 import ServiceTestSupport
 import Testing
 
@@ -154,6 +155,19 @@ struct ConsumerTests {
         #expect(received == sent)
         #expect(received + left == 5000, "received \(received) + left \(left)")
         #expect(try broker.depth(consumer.replyQueue) == sent)
+    }
+
+    @Test func sighupReloadsInsteadOfEndingTheProcess() throws {
+        let redis = try TestServices.redis()
+        let broker = try AMQPTestClient()
+        let consumer = try ConsumerProcess()
+        kill(consumer.pid, SIGHUP)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(consumer.isRunning, "SIGHUP's default action would have ended it")
+        try broker.publishHellos(to: consumer.queue, count: 10)
+        #expect(try AMQPTestClient.waitUntil(seconds: 10) { try redis.count(consumer.sentKey) == 10 })
+        #expect(consumer.terminate() == 0)
+        #expect(consumer.standardError().contains("SIGHUP: reloading"))
     }
 
     @Test func endToEndPublishThenTheAPIReports() throws {
