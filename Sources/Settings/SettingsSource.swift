@@ -63,20 +63,20 @@ public struct SettingsSource: SettingValues, Sendable {
 
     /// An integer within `range`, or `defaultValue` when no layer sets it.
     public func int(_ key: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(SettingsError) -> Int {
-        precondition(knownKeys.contains(key), "\(key) is not a known key")
-        let value = reader.int(forKey: ConfigKey(key), default: defaultValue)
-        let origin = try origin(of: key, expected: "an integer")
-        guard range.contains(value) else {
-            throw SettingsError(key: key, source: origin, problem: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
-        }
-        return value
+        try ranged(key, expected: "an integer", in: range) { reader.int(forKey: ConfigKey(key), default: defaultValue) }
     }
 
     /// A number within `range`, or `defaultValue` when no layer sets it.
     public func double(_ key: String, default defaultValue: Double, in range: ClosedRange<Double>) throws(SettingsError) -> Double {
+        try ranged(key, expected: "a number", in: range) { reader.double(forKey: ConfigKey(key), default: defaultValue) }
+    }
+
+    /// What `read` gives for `key`, checked against its type and `range`.
+    private func ranged<Value: Comparable>(_ key: String, expected: String, in range: ClosedRange<Value>,
+                                           _ read: () -> Value) throws(SettingsError) -> Value {
         precondition(knownKeys.contains(key), "\(key) is not a known key")
-        let value = reader.double(forKey: ConfigKey(key), default: defaultValue)
-        let origin = try origin(of: key, expected: "a number")
+        let value = read()
+        let origin = try origin(of: key, expected: expected)
         guard range.contains(value) else {
             throw SettingsError(key: key, source: origin, problem: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
         }

@@ -237,10 +237,10 @@ extension APILifecycleTests {
     }
 
     /// The process's threads named `http-loop-*`, once there are `expected` of them or after
-    /// two seconds: each loop names its thread from inside it, which may come just after
+    /// five seconds: each loop names its thread from inside it, which may come just after
     /// the listening socket first answers.
     private func loopThreads(of pid: Int32, expected: Int) -> Int {
-        let deadline = Date().addingTimeInterval(2)
+        let deadline = Date().addingTimeInterval(5)
         while true {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
             let loops = tasks.filter { task in
