@@ -183,7 +183,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
-        .testTarget(name: "APIAppTests", dependencies: ["APIApp", "HTTP1", "Counters", "CountersTestSupport"]),
+        .testTarget(name: "APIAppTests", dependencies: [
+            "APIApp", "HTTP1", "Counters", "CountersTestSupport", "Settings", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Redis", "RedisCounterStore", "Counters", "LinuxIO", "CountersTestSupport", "ServiceTestSupport"]

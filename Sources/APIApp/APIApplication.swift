@@ -11,24 +11,30 @@ import Synchronization
 public final class APIApplication: Sendable {
     private let server: HTTPServer
     private let logger: Logger
+    private let access: AccessSettings
+    private let tokens: ValidTokens
 
     /// - Parameter registry: where the metrics the executable bootstrapped swift-metrics with
     ///   are collected; `/metrics` renders it.
     public init(settings: APISettings, logger: Logger, registry: PrometheusCollectorRegistry) {
         self.logger = logger
+        access = settings.access
+        tokens = ValidTokens(settings.tokens)
+        let rules = AccessRules(settings: settings.access, tokens: tokens)
         let storeConfiguration = settings.redis
         let storeLogger = logger
         let serverBox = Mutex<HTTPServer?>(nil)
         let openConnections: @Sendable () -> Int = { serverBox.withLock { $0?.connectionCount ?? 0 } }
         server = HTTPServer(configuration: settings.http, logger: logger) { loop in
             let store = RedisCounterStore(loop: loop, configuration: storeConfiguration, logger: storeLogger)
-            return APIResponder(store: store, metrics: APIMetrics(registry: registry, openConnections: openConnections))
+            return APIResponder(store: store, metrics: APIMetrics(registry: registry, openConnections: openConnections), access: rules)
         }
         serverBox.withLock { $0 = server }
     }
 
     /// Starts serving; throws when the port cannot be bound.
     public func start() throws {
+        if let warning = access.tokenFile?.exposureWarning { logger.warning("\(warning)") }
         ProcessLimits.ignoreBrokenPipes()
         ProcessLimits.raiseOpenFilesLimit()
         try server.start()
@@ -37,10 +43,20 @@ public final class APIApplication: Sendable {
     /// The bound port.
     public var port: Int? { server.port }
 
-    /// Re-reads what may change without a restart. Nothing yet: there are no token or
-    /// password files to re-read, so it says so.
+    /// Re-reads what may change without a restart: the token file. A file that cannot be
+    /// read, or holds no valid token, leaves the tokens as they were.
     public func reload() {
-        logger.info("nothing to reload: no token or password files are configured")
+        guard let tokenFile = access.tokenFile else {
+            return logger.info("nothing to reload: no token or password files are configured")
+        }
+        do {
+            let current = try access.currentTokens()
+            tokens.replace(with: current)
+            logger.info("re-read the token file", metadata: ["key": "\(tokenFile.key)", "tokens": "\(current.count)"])
+            if let warning = tokenFile.exposureWarning { logger.warning("\(warning)") }
+        } catch {
+            logger.error("kept the previous tokens", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Stops accepting, finishes in-flight requests (within the configured grace period) and

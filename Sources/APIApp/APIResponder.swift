@@ -2,30 +2,35 @@ import Counters
 import HTTP1
 import HTTPServer
 import LinuxIO
+import Settings
 
 /// The API's routes. One per event loop, with that loop's counter store.
 ///
 /// | path | methods | effect |
 /// |---|---|---|
 /// | `/ping` | GET, HEAD | `pong` |
-/// | `/receive`, `/sent` | POST, GET | increment, answer the new count |
+/// | `/receive`, `/sent` | POST (GET with `http.countOnGet`) | increment, answer the new count |
 /// | `/api/v1/{receive,sent}/messages/hello` | GET, HEAD | read the count |
 /// | `/health` | GET, HEAD | PING the store |
 /// | `/metrics` | GET, HEAD | the Prometheus exposition |
 /// | `/` | GET, HEAD | the status page |
+///
+/// Before a route sees a request, the access rules may refuse it (405, 403, 401).
 public final class APIResponder: HTTPResponder {
     private let store: CounterStore
     private let metrics: APIMetrics?
+    private let access: AccessRules
 
     /// A responder over `store`; with `metrics`, requests are counted and `/metrics` served.
-    init(store: CounterStore, metrics: APIMetrics?) {
+    init(store: CounterStore, metrics: APIMetrics?, access: AccessRules) {
         self.store = store
         self.metrics = metrics
+        self.access = access
     }
 
     /// A responder without metrics, for tests of the routes.
-    public convenience init(store: CounterStore) {
-        self.init(store: store, metrics: nil)
+    public convenience init(store: CounterStore, access: AccessSettings = AccessSettings(), tokens: [String] = []) {
+        self.init(store: store, metrics: nil, access: AccessRules(settings: access, tokens: ValidTokens(tokens)))
     }
 
     public func respond(to request: HTTPRequest, _ respond: @escaping (HTTPResponse) -> Void) {
@@ -48,7 +53,10 @@ public final class APIResponder: HTTPResponder {
             return respond(Responses.notFound)
         }
         guard route.allows(request.method) else {
-            return respond(Responses.methodNotAllowed(allow: route.allowHeader))
+            return respond(Responses.methodNotAllowed(allow: access.allowedMethods(on: route)))
+        }
+        if let refusal = access.refusal(of: request, on: route) {
+            return respond(Responses.refused(refusal, allow: access.allowedMethods(on: route)))
         }
         switch route {
         case .ping:
@@ -96,15 +104,20 @@ enum Route: Equatable {
         }
     }
 
-    /// Whether the route answers `method`. A switch rather than a list, so the request path
-    /// builds no array.
+    /// Whether the route answers `method` at all. A switch rather than a list, so the
+    /// request path builds no array. GET on a counting route is here for the callers that
+    /// `http.countOnGet` serves; the access rules refuse it otherwise. HEAD must never count.
     func allows(_ method: HTTPMethod) -> Bool {
         switch self {
-        // POST is the documented form; GET stays because existing users call these with a
-        // bare curl. HEAD must never count, so it is not allowed here.
         case .increment: method == .get || method == .post
         case .ping, .read, .health, .metrics, .statusPage: method == .get || method == .head
         }
+    }
+
+    /// Whether a request to the route changes data.
+    var isCounting: Bool {
+        if case .increment = self { return true }
+        return false
     }
 
     /// A small number per route, for cheap metric lookups.
@@ -134,29 +147,44 @@ enum Route: Equatable {
         case .statusPage: "/"
         }
     }
-
-    var allowHeader: String {
-        HTTPMethod.allCases.filter(allows).map(\.rawValue).joined(separator: ", ")
-    }
 }
 
-/// The response bodies, built once where they never change.
+/// The response bodies, built once where they never change. Counts, health and refusals
+/// change from one request to the next, so no cache may keep them.
 enum Responses {
+    static let noStore = HTTPField(name: "Cache-Control", value: "no-store")
     static let pong = HTTPResponse.text(.ok, "pong")
     static let notFound = HTTPResponse.error(.notFound, "not found")
-    static let storeUnavailable = HTTPResponse.error(.serviceUnavailable, "counter store unavailable")
-    static let healthy = HTTPResponse.json(.ok, #"{"status":"ok"}"#)
+    static let storeUnavailable = HTTPResponse.error(.serviceUnavailable, "counter store unavailable", headers: [noStore])
+    static let healthy = HTTPResponse.json(.ok, #"{"status":"ok"}"#, headers: [noStore])
+
+    static let tokenNeeded = HTTPResponse.error(.unauthorized, "a bearer token is needed", headers: [
+        HTTPField(name: "WWW-Authenticate", value: #"Bearer realm="biggoal""#), noStore,
+    ])
+    static let tokenInvalid = HTTPResponse.error(.unauthorized, "the bearer token is not valid", headers: [
+        HTTPField(name: "WWW-Authenticate", value: #"Bearer realm="biggoal", error="invalid_token""#), noStore,
+    ])
+    static let crossOrigin = HTTPResponse.error(.forbidden, "cross-origin requests may not count", headers: [noStore])
 
     static func methodNotAllowed(allow: String) -> HTTPResponse {
         .error(.methodNotAllowed, "method not allowed", headers: [HTTPField(name: "Allow", value: allow)])
     }
 
+    static func refused(_ refusal: Refusal, allow: String) -> HTTPResponse {
+        switch refusal {
+        case .countingNeedsPost: methodNotAllowed(allow: allow)
+        case .crossOrigin: crossOrigin
+        case .missingToken: tokenNeeded
+        case .invalidToken: tokenInvalid
+        }
+    }
+
     static func count(_ result: Result<Int, CounterStoreError>) -> HTTPResponse {
         switch result {
-        case .success(let count): .json(.ok, #"{"count":\#(count)}"#)
+        case .success(let count): .json(.ok, #"{"count":\#(count)}"#, headers: [noStore])
         // Bad data in Redis is not an outage: retrying will not help until the key is repaired.
         case .failure(let error) where error.code == .invalidData:
-            .json(.internalServerError, #"{"error":\#(JSONString.quote(error.reason))}"#)
+            .json(.internalServerError, #"{"error":\#(JSONString.quote(error.reason))}"#, headers: [noStore])
         case .failure: storeUnavailable
         }
     }
@@ -165,7 +193,7 @@ enum Responses {
         switch result {
         case .success: healthy
         case .failure(let error):
-            .json(.serviceUnavailable, #"{"status":"unavailable","reason":\#(JSONString.quote(error.reason))}"#)
+            .json(.serviceUnavailable, #"{"status":"unavailable","reason":\#(JSONString.quote(error.reason))}"#, headers: [noStore])
         }
     }
 }

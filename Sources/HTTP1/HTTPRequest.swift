@@ -53,8 +53,12 @@ public struct HTTPRequest: Sendable, Equatable {
         return target[start..<end]
     }
 
-    /// The value of the first field named `name` (case-insensitive).
+    /// The value of the first field named `name`, compared as ASCII without case: field
+    /// names are tokens, and Unicode case folding would match names no proxy would.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers.first { field in
+            field.name.utf8.count == name.utf8.count
+                && zip(field.name.utf8, name.utf8).allSatisfy { $0 == $1 || ($0 | 0x20 == $1 | 0x20 && ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A) }
+        }?.value
     }
 }

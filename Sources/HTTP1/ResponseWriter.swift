@@ -22,6 +22,9 @@ public enum ResponseWriter {
         output.append(contentsOf: response.status.reason.utf8)
         output.append(contentsOf: "\r\nDate: ".utf8)
         output.append(contentsOf: date)
+        // Every body is what its Content-Type says: a browser must not guess otherwise
+        // (a JSON error read as HTML, say).
+        output.append(contentsOf: "\r\nX-Content-Type-Options: nosniff".utf8)
         if let contentType = response.contentType {
             output.append(contentsOf: "\r\nContent-Type: ".utf8)
             output.append(contentsOf: contentType.utf8)

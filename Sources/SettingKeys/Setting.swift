@@ -119,12 +119,22 @@ extension Setting where Value == String {
 }
 
 extension Setting where Value == [String] {
-    /// A comma-separated list (a JSON string in the file, as in the environment).
-    public static func list(_ key: String, help: String) -> Setting {
+    /// A comma-separated list (a JSON string in the file, as in the environment) whose
+    /// elements `check` accepts (it returns the problem, or nil). The problem names the
+    /// element by position, never by value: a list may hold secrets.
+    public static func list(_ key: String, help: String,
+                            check: @escaping @Sendable (String) -> String? = { _ in nil }) -> Setting {
         Setting(key: key, defaultValue: [], help: help, defaultText: "(empty)", kind: "list", example: .string("")) {
             source, key, fallback throws(SettingsError) in
-            let text = try source.string(key, default: fallback.joined(separator: ","), validate: { _ in nil })
-            return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            var elements: [String] = []
+            _ = try source.string(key, default: fallback.joined(separator: ",")) { text in
+                elements = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                for (position, element) in elements.enumerated() {
+                    if let problem = check(element) { return "element \(position + 1): \(problem)" }
+                }
+                return nil
+            }
+            return elements
         }
     }
 }

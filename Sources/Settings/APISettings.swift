@@ -6,17 +6,22 @@ import SettingKeys
 public struct APISettings: ServiceSettings, Equatable {
     public static let serviceName = Setting.name("serviceName", default: "biggoal-api", help: "The name in logs.")
 
-    public static let declarations = [serviceName.declaration] + HTTPServerConfiguration.declarations + RedisCounterStore.Configuration.declarations
-        + LogSettings.declarations
+    public static let declarations = [serviceName.declaration] + HTTPServerConfiguration.declarations + AccessSettings.declarations
+        + RedisCounterStore.Configuration.declarations + LogSettings.declarations
 
     public var serviceName: String
     public var http: HTTPServerConfiguration
+    public var access: AccessSettings
+    /// The tokens valid at start-up, the token file's included.
+    public var tokens: [String]
     public var redis: RedisCounterStore.Configuration
     public var log: LogSettings
 
     public init(_ source: SettingsSource) throws(SettingsError) {
         serviceName = try source.read(Self.serviceName)
         http = try HTTPServerConfiguration(source)
+        access = try AccessSettings(source)
+        tokens = try access.currentTokens()
         redis = try RedisCounterStore.Configuration(source)
         log = try LogSettings(source)
     }
@@ -27,6 +32,8 @@ public struct APISettings: ServiceSettings, Equatable {
         [
             "serviceName": serviceName,
             "http": "\(http.host):\(http.port) loops=\(http.eventLoops) maxConnections=\(http.maxConnections)",
+            "http.auth": access.requiresToken ? "\(tokens.count) token(s), protect=\(access.protect.rawValue)" : "off",
+            "http.countOnGet": "\(access.countOnGet)",
             "redis.url": redis.maskedURL,
             "redis.timeoutMs": "\(redis.timeoutMilliseconds)",
             "redis.keys": "\(redis.receivedKey),\(redis.sentKey)",

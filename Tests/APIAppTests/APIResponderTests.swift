@@ -2,11 +2,13 @@ import APIApp
 import Counters
 import CountersTestSupport
 import HTTP1
+import Settings
 import Testing
 
 /// Sends one request through the responder and returns its response.
-func respond(_ responder: APIResponder, _ method: HTTPMethod, _ target: String) throws -> HTTPResponse {
-    let request = HTTPRequest(method: method, target: target, version: .http1_1, headers: [], keepAlive: true, bodyLength: 0)
+func respond(_ responder: APIResponder, _ method: HTTPMethod, _ target: String, headers: [(String, String)] = []) throws -> HTTPResponse {
+    let fields = headers.map { HTTPField(name: $0.0, value: $0.1) }
+    let request = HTTPRequest(method: method, target: target, version: .http1_1, headers: fields, keepAlive: true, bodyLength: 0)
     var answer: HTTPResponse?
     responder.respond(to: request) { answer = $0 }
     return try #require(answer, "the responder did not answer synchronously")
@@ -32,20 +34,33 @@ struct APIResponderTests {
     }
 
     @Test(arguments: [("/receive", Counter.received), ("/sent", Counter.sent)])
-    func incrementWithPostAndGet(path: String, counter: Counter) throws {
+    func incrementWithPost(path: String, counter: Counter) throws {
         let first = try respond(responder, .post, path)
         #expect(first.status == .ok)
         #expect(first.contentType == "application/json")
+        #expect(first.field("Cache-Control") == "no-store")
         #expect(first.text == #"{"count":1}"#)
-        #expect(try respond(responder, .get, path + "?ignored=1").text == #"{"count":2}"#)
+        #expect(try respond(responder, .post, path + "?ignored=1").text == #"{"count":2}"#)
         #expect(store.counts[counter] == 2)
+    }
+
+    @Test(arguments: ["/receive", "/sent"])
+    func getCountsOnlyWhenConfiguredTo(path: String) throws {
+        let refused = try respond(responder, .get, path)
+        #expect(refused.status == .methodNotAllowed)
+        #expect(refused.field("Allow") == "POST")
+        #expect(store.counts.isEmpty)
+
+        let lenient = APIResponder(store: store, access: AccessSettings(countOnGet: true))
+        #expect(try respond(lenient, .get, path).text == #"{"count":1}"#)
+        #expect(try respond(lenient, .delete, path).field("Allow") == "GET, POST")
     }
 
     @Test(arguments: ["/receive", "/sent"])
     func headNeverCounts(path: String) throws {
         let response = try respond(responder, .head, path)
         #expect(response.status == .methodNotAllowed)
-        #expect(response.field("Allow") == "GET, POST")
+        #expect(response.field("Allow") == "POST")
         #expect(store.counts.isEmpty)
     }
 
@@ -83,7 +98,7 @@ struct APIResponderTests {
     }
 
     @Test(arguments: [
-        (HTTPMethod.post, "/ping", "GET, HEAD"), (.delete, "/receive", "GET, POST"), (.put, "/sent", "GET, POST"),
+        (HTTPMethod.post, "/ping", "GET, HEAD"), (.delete, "/receive", "POST"), (.put, "/sent", "POST"),
         (.post, "/api/v1/receive/messages/hello", "GET, HEAD"), (.post, "/health", "GET, HEAD"),
     ])
     func otherMethods(method: HTTPMethod, path: String, allow: String) throws {

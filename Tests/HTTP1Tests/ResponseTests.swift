@@ -14,7 +14,7 @@ struct ResponseTests {
 
     @Test func writesStatusDateTypeLengthAndBody() {
         #expect(written(.json(.ok, #"{"count":7}"#)) ==
-            "HTTP/1.1 200 OK\r\nDate: Thu, 26 Nov 2026 10:00:00 GMT\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"count\":7}")
+            "HTTP/1.1 200 OK\r\nDate: Thu, 26 Nov 2026 10:00:00 GMT\r\nX-Content-Type-Options: nosniff\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"count\":7}")
     }
 
     @Test func headKeepsTheLengthButNotTheBody() {

@@ -25,13 +25,13 @@ struct APIEndpointTests {
         #expect(posted.status == 200)
         #expect(posted.header("Content-Type") == "application/json")
         #expect(posted.body == #"{"count":1}"#)
-        #expect(try client.request("GET", "/receive?from=curl").body == #"{"count":2}"#)
+        #expect(try client.request("POST", "/receive?from=curl").body == #"{"count":2}"#)
         #expect(try client.request("POST", "/sent").body == #"{"count":1}"#)
-        #expect(try client.request("GET", "/sent").body == #"{"count":2}"#)
+        #expect(try client.request("POST", "/sent").body == #"{"count":2}"#)
 
         let headReceive = try client.request("HEAD", "/receive")
         #expect(headReceive.status == 405)
-        #expect(headReceive.header("Allow") == "GET, POST")
+        #expect(headReceive.header("Allow") == "POST")
         #expect(try client.request("HEAD", "/sent").status == 405)
 
         #expect(try client.request("GET", "/api/v1/receive/messages/hello").body == #"{"count":2}"#)
@@ -50,7 +50,7 @@ struct APIEndpointTests {
         let wrongMethod = try client.request("DELETE", "/receive")
         #expect(wrongMethod.status == 405)
         #expect(wrongMethod.body == #"{"error":"method not allowed"}"#)
-        #expect(wrongMethod.header("Allow") == "GET, POST")
+        #expect(wrongMethod.header("Allow") == "POST")
         #expect(try client.request("POST", "/ping").header("Allow") == "GET, HEAD")
         try redis.delete(api.receivedKey, api.sentKey)
     }

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Loads the api's status page in a real headless Chromium while hellos flow, and checks
 what a person would see: both counts moving, a rate above zero, Redis reported up — and then,
-with Redis stopped, the page saying plainly that it is down.
+with Redis stopped, the page saying plainly that it is down. The page works under its
+Content-Security-Policy, which stops a script injected into it; and a page on another origin
+cannot count through the browser.
 
 Uses the broker scripts/test started (--amqp-url), a Redis of its own (it stops it), and the
 built binaries. Prints one line per check and `status page: N passed, N failed`.
@@ -13,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 
 from harness import free_port, wait_for_port
@@ -61,6 +64,7 @@ def main():
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,520"):
         chrome.add_argument(argument)
     chrome.binary_location = "/usr/bin/chromium"
+    chrome.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     browser = webdriver.Chrome(options=chrome, service=Service("/usr/bin/chromedriver"))
     results = []
 
@@ -83,6 +87,36 @@ def main():
         check("Redis reported up", health.get_attribute("class") == "ok" and "up" in health.text, health.text)
         if options.screenshot:
             browser.save_screenshot(options.screenshot)
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/") as page:
+            policy = page.headers.get("Content-Security-Policy", "")
+        check("Content-Security-Policy sent", "script-src 'sha256-" in policy and "connect-src 'self'" in policy, policy)
+        violations = [entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
+        check("the page's own style and script pass the policy", not violations, "; ".join(violations) or "no violation")
+        browser.execute_script(
+            "const s = document.createElement('script'); s.textContent = 'window.injected = 1'; document.body.appendChild(s);")
+        time.sleep(0.3)
+        check("an injected inline script does not run", browser.execute_script("return window.injected") is None,
+              "window.injected is " + str(browser.execute_script("return window.injected")))
+
+        # A page on another origin (another port of the same host) posts to /receive.
+        elsewhere_port = free_port()
+        with open(os.path.join(work, "elsewhere.html"), "w") as page:
+            page.write("<!doctype html><p>elsewhere</p>")
+        start([sys.executable, "-m", "http.server", str(elsewhere_port), "--bind", "127.0.0.1", "--directory", work])
+        wait_for_port(elsewhere_port)
+        browser.get(f"http://127.0.0.1:{elsewhere_port}/elsewhere.html")
+        status = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            f"fetch('http://127.0.0.1:{api_port}/receive', {{method: 'POST', mode: 'no-cors'}})"
+            ".then(() => done('sent'), (error) => done(String(error)));")
+        with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/metrics") as scrape:
+            metrics = scrape.read().decode()
+        refused = 'biggoal_http_requests_total{route="/receive",status="403"} 1' in metrics
+        check("a page on another origin cannot count", refused and "status=\"200\"} " not in
+              "".join(line for line in metrics.splitlines() if 'route="/receive"' in line), f"fetch: {status}; 403 counted: {refused}")
+        browser.get(f"http://127.0.0.1:{api_port}/")
+        time.sleep(1.5)
         redis.send_signal(signal.SIGKILL)
         redis.wait()
         time.sleep(2.5)

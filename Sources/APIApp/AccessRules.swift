@@ -1,0 +1,180 @@
+import HTTP1
+import Settings
+import Synchronization
+
+/// Why a request is refused before its route sees it.
+enum Refusal: Equatable {
+    /// 405: GET does not count unless `http.countOnGet` says so (GET is safe in HTTP).
+    case countingNeedsPost
+    /// 403: a web page on another origin asked to count through a visitor's browser.
+    case crossOrigin
+    /// 401 without an error code: no bearer credentials were sent (RFC 6750 §3.1).
+    case missingToken
+    /// 401 `invalid_token`: credentials were sent and are not valid.
+    case invalidToken
+}
+
+/// Who may do what: the method, origin and token rules, applied to each request before its
+/// route. Pure apart from reading the current tokens, so tests need no server.
+struct AccessRules: Sendable {
+    let countOnGet: Bool
+    let protect: AccessSettings.Protection
+    /// Whether a token is needed at all: any was configured (even if none is valid now).
+    let requiresToken: Bool
+    /// Lowercased `scheme://host[:port]`, besides the api's own host.
+    let allowedOrigins: [String]
+    let tokens: ValidTokens
+
+    init(settings: AccessSettings, tokens: ValidTokens) {
+        countOnGet = settings.countOnGet
+        protect = settings.protect
+        requiresToken = settings.requiresToken
+        allowedOrigins = settings.allowedOrigins
+        self.tokens = tokens
+    }
+
+    /// Rules that let everything through but GET counting, as with no settings at all.
+    static let open = AccessRules(settings: AccessSettings(), tokens: ValidTokens([]))
+
+    /// The refusal `request` earns on `route`, or nil when it may go on. `route` already
+    /// allows the method (the 405 for methods no route takes comes first).
+    func refusal(of request: HTTPRequest, on route: Route) -> Refusal? {
+        let counts = route.isCounting
+        if counts, request.method == .get, !countOnGet { return .countingNeedsPost }
+        let needsToken = requiresToken && (counts || (protect == .all && route != .ping))
+        guard counts || needsToken else { return nil }
+
+        let fields = AccessFields(request.headers)
+        if counts, !isSameOriginOrAllowed(fields) { return .crossOrigin }
+        guard needsToken else { return nil }
+        guard let authorization = fields.authorization else { return .missingToken }
+        guard let token = Self.bearerToken(in: authorization) else {
+            // Another scheme (Basic, …) carries no bearer credentials at all.
+            return Self.hasBearerScheme(authorization) ? .invalidToken : .missingToken
+        }
+        return tokens.accepts(token) ? nil : .invalidToken
+    }
+
+    /// The methods a route answers, as the `Allow` field of a 405 lists them.
+    func allowedMethods(on route: Route) -> String {
+        HTTPMethod.allCases.filter { route.allows($0) && !(route.isCounting && $0 == .get && !countOnGet) }
+            .map(\.rawValue).joined(separator: ", ")
+    }
+
+    // MARK: Origin
+
+    /// A browser says where a request comes from with `Origin` (always on a POST from a
+    /// page) and `Sec-Fetch-Site` (also on an `<img>`'s GET, which has no `Origin`). A
+    /// request with neither comes from a program, which a page cannot forge, so it passes.
+    private func isSameOriginOrAllowed(_ fields: AccessFields) -> Bool {
+        if let origin = fields.origin {
+            return Self.origin(origin, isHost: fields.host) || allowedOrigins.contains { Self.equalsIgnoringASCIICase(origin, $0) }
+        }
+        if let site = fields.fetchSite {
+            return Self.equalsIgnoringASCIICase(site, "same-origin") || Self.equalsIgnoringASCIICase(site, "none")
+        }
+        return true
+    }
+
+    /// Whether `origin` (`scheme://host[:port]`) names the authority the request was sent
+    /// to (its `Host`). Default ports are left out of both before comparing, since browsers
+    /// leave them out of `Origin` and clients usually out of `Host`.
+    static func origin(_ origin: String, isHost host: String?) -> Bool {
+        guard let host, let separator = origin.utf8.firstRange(of: "://".utf8) else { return false }
+        let scheme = origin.utf8[..<separator.lowerBound]
+        let defaultPort = equalsIgnoringASCIICase(Substring(scheme), "https") ? ":443" : ":80"
+        let originAuthority = withoutSuffix(Substring(origin.utf8[separator.upperBound...]), defaultPort)
+        let hostAuthority = withoutSuffix(withoutSuffix(Substring(host), ":80"), ":443")
+        return equalsIgnoringASCIICase(originAuthority, hostAuthority)
+    }
+
+    private static func withoutSuffix(_ text: Substring, _ suffix: String) -> Substring {
+        text.utf8.count > suffix.utf8.count && text.utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
+            ? Substring(text.utf8.dropLast(suffix.utf8.count)) : text
+    }
+
+    // MARK: Authorization
+
+    /// The token of `Bearer <token>` (scheme in any case, RFC 9110 §11.1), or nil when the
+    /// value is not of that form.
+    static func bearerToken(in authorization: String) -> Substring.UTF8View? {
+        guard hasBearerScheme(authorization) else { return nil }
+        var rest = Substring(authorization).utf8.dropFirst(6)
+        guard rest.first == .space else { return nil }
+        while rest.first == .space { rest = rest.dropFirst() }
+        guard !rest.isEmpty, !rest.contains(.space) else { return nil }
+        return rest
+    }
+
+    private static func hasBearerScheme(_ authorization: String) -> Bool {
+        let utf8 = Substring(authorization).utf8
+        guard utf8.count >= 6, equalsIgnoringASCIICase(Substring(utf8.prefix(6)), "bearer") else { return false }
+        return utf8.count == 6 || utf8.dropFirst(6).first == .space
+    }
+
+    static func equalsIgnoringASCIICase(_ text: some StringProtocol, _ other: some StringProtocol) -> Bool {
+        text.utf8.count == other.utf8.count && zip(text.utf8, other.utf8).allSatisfy { $0.lowercasedASCII == $1.lowercasedASCII }
+    }
+}
+
+/// The request fields the access rules read, found in one pass over the headers.
+private struct AccessFields {
+    var host: String?
+    var origin: String?
+    var fetchSite: String?
+    var authorization: String?
+
+    init(_ headers: [HTTPField]) {
+        for field in headers {
+            switch field.name.utf8.count {
+            case 4 where host == nil && AccessRules.equalsIgnoringASCIICase(field.name, "host"): host = field.value
+            case 6 where origin == nil && AccessRules.equalsIgnoringASCIICase(field.name, "origin"): origin = field.value
+            case 13 where authorization == nil && AccessRules.equalsIgnoringASCIICase(field.name, "authorization"): authorization = field.value
+            case 14 where fetchSite == nil && AccessRules.equalsIgnoringASCIICase(field.name, "sec-fetch-site"): fetchSite = field.value
+            default: continue
+            }
+        }
+    }
+}
+
+/// The bearer tokens valid now, shared by every event loop and replaced when the token file
+/// is re-read.
+final class ValidTokens: Sendable {
+    private let tokens: Mutex<[[UInt8]]>
+
+    init(_ tokens: [String]) {
+        self.tokens = Mutex(tokens.map { Array($0.utf8) })
+    }
+
+    func replace(with tokens: [String]) {
+        let bytes = tokens.map { Array($0.utf8) }
+        self.tokens.withLock { $0 = bytes }
+    }
+
+    /// Whether `candidate` is one of the tokens. Every token is compared in full, whatever
+    /// the candidate holds, so the time taken tells an attacker nothing about how close a
+    /// guess was (only how many tokens there are and how long).
+    func accepts(_ candidate: Substring.UTF8View) -> Bool {
+        let candidate = Array(candidate)
+        guard !candidate.isEmpty else { return false }
+        return tokens.withLock { tokens in
+            var matched: UInt8 = 0
+            for token in tokens {
+                var difference: UInt8 = token.count == candidate.count ? 0 : 1
+                for index in token.indices {
+                    difference |= token[index] ^ candidate[index % candidate.count]
+                }
+                matched |= difference == 0 ? 1 : 0
+            }
+            return matched == 1
+        }
+    }
+}
+
+extension UInt8 {
+    fileprivate static let space = UInt8(ascii: " ")
+
+    fileprivate var lowercasedASCII: UInt8 {
+        self >= UInt8(ascii: "A") && self <= UInt8(ascii: "Z") ? self | 0x20 : self
+    }
+}
