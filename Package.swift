@@ -143,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "publish",
             dependencies: [
-                "AMQPMessaging", "Messaging", "Producer", "Settings", "CommandSupport", "AMQP",
+                "AMQPMessaging", "Messaging", "Producer", "Settings", "CommandSupport", "AMQP", "ConsumerApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -184,7 +184,7 @@ let package = Package(
         ),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(name: "APIAppTests", dependencies: [
-            "APIApp", "HTTP1", "Counters", "CountersTestSupport", "Settings", .product(name: "Crypto", package: "swift-crypto"),
+            "APIApp", "HTTP1", "Counters", "CountersTestSupport", "Settings", "SettingKeys", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(
             name: "IntegrationTests",

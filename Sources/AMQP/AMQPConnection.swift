@@ -20,9 +20,11 @@ public final class AMQPConnection {
         public var connectionName: String
         /// The deadline of connecting and of every RPC (declare, consume, close).
         public var timeoutMilliseconds: Int
+        /// Nil for plain TCP.
+        public var tls: TLS?
 
         public init(host: String, port: Int, user: String, password: String, virtualHost: String,
-                    heartbeatSeconds: Int, connectionName: String, timeoutMilliseconds: Int = 5000) {
+                    heartbeatSeconds: Int, connectionName: String, timeoutMilliseconds: Int = 5000, tls: TLS? = nil) {
             self.host = host
             self.port = port
             self.user = user
@@ -31,6 +33,26 @@ public final class AMQPConnection {
             self.heartbeatSeconds = heartbeatSeconds
             self.connectionName = connectionName
             self.timeoutMilliseconds = timeoutMilliseconds
+            self.tls = tls
+        }
+
+        /// TLS through librabbitmq's OpenSSL socket.
+        public struct TLS: Sendable, Equatable {
+            /// PEM file of the authorities to trust.
+            public var caFile: String
+            /// PEM client certificate and key, when the broker asks for one.
+            public var certFile: String?
+            public var keyFile: String?
+            public var verifyPeer: Bool
+            public var verifyHostname: Bool
+
+            public init(caFile: String, certFile: String? = nil, keyFile: String? = nil, verifyPeer: Bool = true, verifyHostname: Bool = true) {
+                self.caFile = caFile
+                self.certFile = certFile
+                self.keyFile = keyFile
+                self.verifyPeer = verifyPeer
+                self.verifyHostname = verifyHostname
+            }
         }
     }
 
@@ -49,9 +71,7 @@ public final class AMQPConnection {
         }
         self.state = state
         self.options = options
-        guard let socket = amqp_tcp_socket_new(state) else {
-            throw AMQPError(.library, message: "could not create a socket", operation: "connect")
-        }
+        let socket = try Self.socket(for: state, tls: options.tls)
         var timeout = timeval(milliseconds: options.timeoutMilliseconds)
         let address = "\(options.host):\(options.port)"
         try check(status: amqp_socket_open_noblock(socket, options.host, Int32(options.port), &timeout), "connect \(address)")
@@ -82,6 +102,31 @@ public final class AMQPConnection {
         amqp_destroy_connection(state)
     }
 
+    /// A plain TCP socket, or an OpenSSL one set up with `tls`. The library owns it (it is
+    /// freed with the connection).
+    private static func socket(for state: amqp_connection_state_t, tls: Options.TLS?) throws(AMQPError) -> OpaquePointer {
+        guard let tls else {
+            guard let socket = amqp_tcp_socket_new(state) else {
+                throw AMQPError(.library, message: "could not create a socket", operation: "connect")
+            }
+            return socket
+        }
+        guard let socket = amqp_ssl_socket_new(state) else {
+            throw AMQPError(.tls, message: "could not set up OpenSSL", operation: "connect")
+        }
+        guard amqp_ssl_socket_set_cacert(socket, tls.caFile) == AMQP_STATUS_OK.rawValue else {
+            throw AMQPError(.tlsSetup, message: "cannot load the CA file \(tls.caFile) (not PEM certificates?)", operation: "TLS set-up")
+        }
+        if let certFile = tls.certFile, let keyFile = tls.keyFile,
+           amqp_ssl_socket_set_key(socket, certFile, keyFile) != AMQP_STATUS_OK.rawValue {
+            throw AMQPError(.tlsSetup, message: "cannot load the client certificate \(certFile) with its key \(keyFile) (not PEM, or not a pair?)",
+                            operation: "TLS set-up")
+        }
+        amqp_ssl_socket_set_verify_peer(socket, tls.verifyPeer ? 1 : 0)
+        amqp_ssl_socket_set_verify_hostname(socket, tls.verifyHostname ? 1 : 0)
+        return socket
+    }
+
     /// Closes the channels and the connection politely; unacknowledged deliveries go back
     /// to their queues. Errors are ignored: the connection is going away either way.
     public func close(channels: [UInt16] = [1]) {
@@ -108,8 +153,7 @@ public final class AMQPConnection {
         case AMQP_RESPONSE_NONE:
             throw AMQPError(.library, message: "no reply from the broker", operation: operation)
         case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-            let code: AMQPError.Code = reply.library_error == AMQP_STATUS_TIMEOUT.rawValue ? .timeout : .library
-            throw AMQPError(code, message: String(cString: amqp_error_string2(reply.library_error)), operation: operation)
+            throw Self.error(status: reply.library_error, operation)
         default:
             switch reply.reply.id {
             case AMQP_CONNECTION_CLOSE_METHOD:
@@ -131,8 +175,26 @@ public final class AMQPConnection {
 
     func check(status: Int32, _ operation: String) throws(AMQPError) {
         guard status < 0 else { return }
-        let code: AMQPError.Code = status == AMQP_STATUS_TIMEOUT.rawValue ? .timeout : .library
-        throw AMQPError(code, message: String(cString: amqp_error_string2(status)), operation: operation)
+        throw Self.error(status: status, operation)
+    }
+
+    /// The error for a librabbitmq status, with what its TLS statuses mean here.
+    private static func error(status: Int32, _ operation: String) -> AMQPError {
+        switch status {
+        case AMQP_STATUS_TIMEOUT.rawValue:
+            AMQPError(.timeout, message: String(cString: amqp_error_string2(status)), operation: operation)
+        case AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue:
+            AMQPError(.tlsVerification, message: "the broker's certificate does not verify: it is signed by an authority "
+                + "the CA file does not hold, or out of date", operation: operation)
+        case AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue:
+            AMQPError(.tlsVerification, message: "the broker's certificate does not name the host connected to", operation: operation)
+        case AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue:
+            AMQPError(.tls, message: "TLS handshake failed (a plain-text port, or the broker refused our certificate)", operation: operation)
+        case AMQP_STATUS_SSL_ERROR.rawValue:
+            AMQPError(.tls, message: "TLS error (the broker may have closed the link for want of a client certificate)", operation: operation)
+        default:
+            AMQPError(.library, message: String(cString: amqp_error_string2(status)), operation: operation)
+        }
     }
 }
 

@@ -5,7 +5,7 @@ public struct AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure, for callers to match on.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String {
-            case connectionClosed, channelClosed, library, timeout, unencodable
+            case connectionClosed, channelClosed, library, timeout, unencodable, tls, tlsVerification, tlsSetup
         }
 
         private let base: Base
@@ -21,6 +21,14 @@ public struct AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
         /// A message that AMQP cannot carry (a short string past 255 bytes); nothing was
         /// sent and the connection is as it was.
         public static let unencodable = Code(base: .unencodable)
+
+        /// The TLS handshake failed without a verdict on the certificate: the other side
+        /// speaks no TLS, or refused ours. Retried, as the network may be at fault.
+        public static let tls = Code(base: .tls)
+        /// The broker's certificate failed verification (authority, dates, host name).
+        public static let tlsVerification = Code(base: .tlsVerification)
+        /// Our own CA file, certificate or key cannot be used.
+        public static let tlsSetup = Code(base: .tlsSetup)
 
         public var description: String { base.rawValue }
     }
@@ -42,9 +50,11 @@ public struct AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Whether retrying cannot help: refused credentials or permissions (ACCESS_REFUSED), an
     /// object that exists with other arguments (PRECONDITION_FAILED), a vhost that does not
-    /// exist or may not be used (NOT_ALLOWED).
+    /// exist or may not be used (NOT_ALLOWED), a certificate that does not verify or our own
+    /// TLS files being unusable.
     public var isPermanent: Bool {
-        [AMQP_ACCESS_REFUSED, AMQP_PRECONDITION_FAILED, AMQP_NOT_ALLOWED].contains(Int32(clamping: replyCode))
+        code == .tlsVerification || code == .tlsSetup
+            || [AMQP_ACCESS_REFUSED, AMQP_PRECONDITION_FAILED, AMQP_NOT_ALLOWED].contains(Int32(clamping: replyCode))
     }
 
     public var description: String {

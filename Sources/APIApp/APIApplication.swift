@@ -3,6 +3,7 @@ import LinuxIO
 import Logging
 import Prometheus
 import RedisCounterStore
+import SettingKeys
 import Settings
 import Synchronization
 
@@ -12,6 +13,7 @@ public final class APIApplication: Sendable {
     private let server: HTTPServer
     private let logger: Logger
     private let access: AccessSettings
+    private let passwordFile: SecretFile?
     private let tokens: ValidTokens
 
     /// - Parameter registry: where the metrics the executable bootstrapped swift-metrics with
@@ -19,6 +21,7 @@ public final class APIApplication: Sendable {
     public init(settings: APISettings, logger: Logger, registry: PrometheusCollectorRegistry) {
         self.logger = logger
         access = settings.access
+        passwordFile = settings.redis.passwordFile
         tokens = ValidTokens(settings.tokens)
         let rules = AccessRules(settings: settings.access, tokens: tokens)
         let storeConfiguration = settings.redis
@@ -34,7 +37,6 @@ public final class APIApplication: Sendable {
 
     /// Starts serving; throws when the port cannot be bound.
     public func start() throws {
-        if let warning = access.tokenFile?.exposureWarning { logger.warning("\(warning)") }
         ProcessLimits.ignoreBrokenPipes()
         ProcessLimits.raiseOpenFilesLimit()
         try server.start()
@@ -44,10 +46,14 @@ public final class APIApplication: Sendable {
     public var port: Int? { server.port }
 
     /// Re-reads what may change without a restart: the token file. A file that cannot be
-    /// read, or holds no valid token, leaves the tokens as they were.
+    /// read, or holds no valid token, leaves the tokens as they were. (The Redis password
+    /// file needs no signal: it is read for each new connection.)
     public func reload() {
+        if let passwordFile {
+            logger.info("the Redis password file is read for each new connection", metadata: ["key": "\(passwordFile.key)"])
+        }
         guard let tokenFile = access.tokenFile else {
-            return logger.info("nothing to reload: no token or password files are configured")
+            return logger.info("no token file to re-read")
         }
         do {
             let current = try access.currentTokens()

@@ -4,6 +4,7 @@
 #include <amqp.h>
 #include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
+#include <amqp_ssl_socket.h>
 
 /// amqp_login_with_properties is C-variadic (the SASL arguments), which Swift cannot call;
 /// this fixes it to PLAIN with a user name and password.

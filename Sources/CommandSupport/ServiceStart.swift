@@ -23,6 +23,7 @@ extension SettingsCommand where Settings: ServiceSettings {
         settings.log.bootstrap()
         let logger = Logger(label: settings.serviceName)
         logger.info("starting", metadata: settings.loggable.mapValues { .string($0) })
+        for warning in settings.secretFiles.compactMap(\.exposureWarning) { logger.warning("\(warning)") }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return ServiceStart(settings: settings, logger: logger, registry: registry)

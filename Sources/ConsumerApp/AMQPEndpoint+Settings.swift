@@ -1,10 +1,19 @@
 import AMQPMessaging
+import SettingKeys
 import Settings
 
 extension AMQPEndpoint {
-    /// The endpoint an `amqp://` URL names.
-    public init(url: AMQPURL, heartbeatSeconds: Int, connectionName: String) {
+    /// The endpoint `link` describes: its URL (with the password file's current password),
+    /// heartbeat and TLS.
+    public init(link: BrokerLink, connectionName: String) {
+        let url = link.currentURL
         self.init(host: url.host, port: url.port, user: url.user, password: url.password,
-                  virtualHost: url.virtualHost, heartbeatSeconds: heartbeatSeconds, connectionName: connectionName)
+                  virtualHost: url.virtualHost, heartbeatSeconds: link.heartbeatSeconds, connectionName: connectionName,
+                  tls: link.tls.map(Self.tls))
+    }
+
+    private static func tls(_ options: TLSOptions) -> TLS {
+        TLS(caFile: options.caFile ?? TLSOptions.systemBundle, certFile: options.certFile, keyFile: options.keyFile,
+            verifyPeer: options.verifyPeer, verifyHostname: options.verifyHostname)
     }
 }

@@ -42,8 +42,6 @@ public final class Consumer: Sendable {
         let faults = FaultLog(logger: logger)
         let poisoned = PoisonedDestinations()
         let rules = ConsumerRules(settings)
-        let endpoint = AMQPEndpoint(url: settings.amqp.url, heartbeatSeconds: settings.amqp.heartbeatSeconds,
-                                    connectionName: settings.serviceName)
         let topology = AMQPDeliverySource.Topology(
             queue: settings.amqp.queue, prefetch: settings.amqp.prefetch, declare: settings.amqp.declare,
             replyExchange: settings.amqp.replyExchange, replyRoutingKey: settings.amqp.replyRoutingKey,
@@ -54,6 +52,8 @@ public final class Consumer: Sendable {
         var sessions = 0
         while !stopping {
             do throws(MessagingError) {
+                // Made for each attempt: a password file is read again.
+                let endpoint = AMQPEndpoint(link: settings.amqp.broker, connectionName: settings.serviceName)
                 let source = try AMQPDeliverySource(endpoint: endpoint, topology: topology)
                 let channel: AMQPPublishChannel
                 do {

@@ -5,6 +5,7 @@ import LinuxIO
 import Logging
 import Messaging
 import Prometheus
+import SettingKeys
 import Settings
 import Synchronization
 
@@ -15,6 +16,7 @@ public final class ConsumerApplication: Sendable {
     private let consumer: Consumer
     private let statusServer: HTTPServer?
     private let logger: Logger
+    private let secretFiles: [SecretFile]
     private let outcome = Mutex<MessagingError?>(nil)
     private let finished = DispatchSemaphore(value: 0)
 
@@ -23,6 +25,7 @@ public final class ConsumerApplication: Sendable {
     public init(settings: ConsumerSettings, logger: Logger, registry: PrometheusCollectorRegistry) {
         consumer = Consumer(settings: settings, logger: logger)
         self.logger = logger
+        secretFiles = settings.secretFiles
         guard settings.metricsPort != 0 else {
             statusServer = nil
             return
@@ -55,10 +58,13 @@ public final class ConsumerApplication: Sendable {
         thread.start()
     }
 
-    /// Re-reads what may change without a restart. Nothing yet: there are no password files
-    /// to re-read, so it says so.
+    /// What may change without a restart needs no signal here: the password files are read
+    /// for each new connection. Says so, naming them.
     public func reload() {
-        logger.info("nothing to reload: no password files are configured")
+        let files = secretFiles.map(\.key)
+        logger.info(files.isEmpty ? "nothing to reload: no password files are configured"
+                                  : "password files are read for each new connection; nothing else to reload",
+                    metadata: files.isEmpty ? [:] : ["keys": "\(files.joined(separator: ","))"])
     }
 
     /// Asks the consumer to finish what is out and stop. Safe from any thread.

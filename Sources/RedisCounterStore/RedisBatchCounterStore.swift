@@ -124,7 +124,7 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         if let connection { return connection }
         let fresh = try RedisConnection.connect(host: configuration.host, port: configuration.port,
                                                 timeoutMilliseconds: configuration.timeoutMilliseconds)
-        for reply in try fresh.roundTrip(commands.handshake, timeoutMilliseconds: configuration.timeoutMilliseconds) {
+        for reply in try fresh.roundTrip(commands.handshake(), timeoutMilliseconds: configuration.timeoutMilliseconds) {
             if case .error(let message) = reply { throw RedisError.refused(message) }
         }
         connection = fresh

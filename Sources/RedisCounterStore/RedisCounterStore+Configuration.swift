@@ -8,7 +8,10 @@ extension RedisCounterStore {
         public var host: String
         public var port: Int
         public var username: String?
+        /// The URL's password, or the password file's at start-up.
         public var password: String?
+        /// Read again for each connection, when set.
+        public var passwordFile: SecretFile?
         public var database: Int
         public var timeoutMilliseconds: Int
         public var receivedKey: String
@@ -26,6 +29,7 @@ extension RedisCounterStore {
             port: Int = 6379,
             username: String? = nil,
             password: String? = nil,
+            passwordFile: SecretFile? = nil,
             database: Int = 0,
             timeoutMilliseconds: Int = 1000,
             receivedKey: String = "received_hello",
@@ -38,6 +42,7 @@ extension RedisCounterStore {
             self.port = port
             self.username = username
             self.password = password
+            self.passwordFile = passwordFile
             self.database = database
             self.timeoutMilliseconds = timeoutMilliseconds
             self.receivedKey = receivedKey
@@ -56,8 +61,12 @@ extension RedisCounterStore.Configuration {
     public enum Keys {
         public static let url = Setting.parsed(
             "redis.url", default: "redis://\(defaults.host):\(defaults.port)/\(defaults.database)", kind: "URL",
-            help: "redis://[user:password@]host:port/db"
+            help: "redis://[[user]:password@]host:port/db"
         ) { try RedisURL(parsing: $0) }
+        public static let passwordFile = Setting.string(
+            "redis.passwordFile", default: "",
+            help: "A file whose first line is the Redis password, instead of the URL's; read again for each connection."
+        )
         public static let timeoutMs = Setting.integer("redis.timeoutMs", default: defaults.timeoutMilliseconds, in: 1...600_000,
                                                       help: "How long a command waits for Redis before the caller is told it is unavailable.")
         public static let receivedKey = Setting.name("redis.receivedKey", default: defaults.receivedKey,
@@ -72,15 +81,20 @@ extension RedisCounterStore.Configuration {
 
     /// Every `redis.*` key, in the order help and docs list them.
     public static let declarations = [
-        Keys.url.declaration, Keys.timeoutMs.declaration, Keys.receivedKey.declaration, Keys.sentKey.declaration,
+        Keys.url.declaration, Keys.passwordFile.declaration, Keys.timeoutMs.declaration, Keys.receivedKey.declaration, Keys.sentKey.declaration,
         Keys.dedupePrefix.declaration, Keys.dedupeSeconds.declaration,
     ] + Keys.reconnect.declarations
 
     /// The configuration from the `redis.*` keys.
     public init(_ values: some SettingValues) throws(SettingsError) {
-        let url = try values.read(Keys.url)
+        let path = try values.read(Keys.passwordFile)
+        let passwordFile = path.isEmpty ? nil : SecretFile(key: Keys.passwordFile.key, path: path)
+        let url = try values.parsed(Keys.url.key, default: Keys.url.defaultText) { text in
+            try RedisURL(parsing: text, passwordFromFile: passwordFile != nil)
+        }
         self.init(
-            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
+            host: url.host, port: url.port, username: url.username, password: try passwordFile?.firstLine() ?? url.password,
+            passwordFile: passwordFile, database: url.database,
             timeoutMilliseconds: try values.read(Keys.timeoutMs),
             receivedKey: try values.read(Keys.receivedKey),
             sentKey: try values.read(Keys.sentKey),
@@ -88,6 +102,13 @@ extension RedisCounterStore.Configuration {
             dedupeSeconds: try values.read(Keys.dedupeSeconds),
             reconnect: try Keys.reconnect.read(values)
         )
+    }
+
+    /// The password for a new connection: the file's first line now, or, should the file
+    /// have become unreadable, the one read at start-up.
+    var currentPassword: String? {
+        guard let passwordFile else { return password }
+        return (try? passwordFile.firstLine()) ?? password
     }
 
     /// Where Redis is, as a URL with the password masked: safe for logs.

@@ -15,7 +15,7 @@ extension RedisCounterStore {
         }
         self.connection = connection
         link.connecting(now: loop.now)
-        for command in commands.handshake {
+        for command in commands.handshake() {
             connection.append(command)
             waiting.append(Waiting(deadline: loop.now + link.timeout) { [unowned self] result in
                 if case .success(.error(let message)) = result {

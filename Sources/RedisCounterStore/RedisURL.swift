@@ -1,6 +1,6 @@
 import Foundation
 
-/// `redis://[user:password@]host[:port][/db]`, parsed once at start-up.
+/// `redis://[[user]:password@]host[:port][/db]`, parsed once at start-up.
 public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -8,8 +8,10 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
     public var password: String?
     public var database: Int
 
-    /// Parses `text`, throwing a description of what is wrong (never the password).
-    public init(parsing text: String) throws(Problem) {
+    /// Parses `text`, throwing a description of what is wrong (never the password). A user
+    /// without a password is an error unless `passwordFromFile`: `redis://SECRET@host` is a
+    /// password put where the user goes, which Redis would refuse and a log would show.
+    public init(parsing text: String, passwordFromFile: Bool = false) throws(Problem) {
         guard let components = URLComponents(string: text) else {
             throw Problem("not a URL; expected redis://[user:password@]host:port/db")
         }
@@ -30,6 +32,9 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
                 throw Problem("database must be a number, as in redis://host:6379/0")
             }
             database = number
+        }
+        if let user = components.user, !user.isEmpty, components.password == nil, !passwordFromFile {
+            throw Problem("names a user but no password; a password alone is written redis://:password@host, or given in redis.passwordFile")
         }
         self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
         self.port = port

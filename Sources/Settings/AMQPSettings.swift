@@ -3,13 +3,9 @@ import SettingKeys
 
 /// The `amqp.*` keys: the broker, and the names and limits the consumer works with.
 public struct AMQPSettings: Sendable, Equatable {
-    public static let url = Setting.parsed("amqp.url", default: "amqp://guest:guest@127.0.0.1:5672/%2F", kind: "URL",
-                                           help: "amqp://user:password@host:port/vhost") { try AMQPURL(parsing: $0) }
     public static let queue = Setting.name("amqp.queue", default: "TestQueue", help: "The inbound queue.")
     public static let prefetch = Setting.integer("amqp.prefetch", default: 100, in: 1...65535,
                                                  help: "Unacknowledged deliveries the consumer may hold.")
-    public static let heartbeatSeconds = Setting.integer("amqp.heartbeatSeconds", default: 30, in: 0...3600,
-                                                         help: "AMQP heartbeat; 0 turns it off.")
     public static let declare = Setting.boolean("amqp.declare", default: true,
                                                 help: "Declare the queues, exchange and binding at start.")
     public static let replyExchange = Setting.string("amqp.reply.exchange", default: "Meow", help: "Where replies go (a direct exchange).")
@@ -31,7 +27,7 @@ public struct AMQPSettings: Sendable, Equatable {
                                                   default: Backoff(initial: .milliseconds(500), maximum: .seconds(30)))
 
     /// The keys `publish` reads too.
-    static let connectionDeclarations = [url.declaration, queue.declaration, heartbeatSeconds.declaration]
+    static let connectionDeclarations = BrokerLink.declarations + [queue.declaration]
 
     static let declarations = connectionDeclarations + [
         prefetch.declaration, declare.declaration, replyExchange.declaration, replyRoutingKey.declaration, replyQueue.declaration,
@@ -39,10 +35,9 @@ public struct AMQPSettings: Sendable, Equatable {
         maxMessageBytes.declaration,
     ] + reconnect.declarations
 
-    public var url: AMQPURL
+    public var broker: BrokerLink
     public var queue: String
     public var prefetch: Int
-    public var heartbeatSeconds: Int
     public var declare: Bool
     public var replyExchange: String
     public var replyRoutingKey: String
@@ -56,10 +51,9 @@ public struct AMQPSettings: Sendable, Equatable {
     public var reconnect: Backoff
 
     init(_ source: SettingsSource) throws(SettingsError) {
-        url = try source.read(Self.url)
+        broker = try BrokerLink(source)
         queue = try source.read(Self.queue)
         prefetch = try source.read(Self.prefetch)
-        heartbeatSeconds = try source.read(Self.heartbeatSeconds)
         declare = try source.read(Self.declare)
         replyExchange = try source.read(Self.replyExchange)
         replyRoutingKey = try source.read(Self.replyRoutingKey)

@@ -1,22 +1,34 @@
 import Foundation
 
-/// `amqp://user:password@host:port/vhost`, parsed once at start-up. The vhost is
-/// percent-decoded (`%2F` is `/`, RabbitMQ's default).
+/// `amqp://user:password@host:port/vhost` (or `amqps://` for TLS), parsed once at start-up.
+/// The vhost is percent-decoded (`%2F` is `/`, RabbitMQ's default).
 public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
+    /// `amqps://`: the link is TLS, and nothing falls back to plain text.
+    public var usesTLS: Bool
     public var host: String
     public var port: Int
     public var user: String
     public var password: String
     public var virtualHost: String
 
-    public init(parsing text: String) throws(Problem) {
+    /// Parses `text`. A user without a password is an error (it would otherwise log in
+    /// as that user with no password, or not at all) unless `passwordFromFile` says the
+    /// password comes from a file; no user at all means RabbitMQ's `guest`.
+    public init(parsing text: String, passwordFromFile: Bool = false) throws(Problem) {
         guard let components = URLComponents(string: text) else {
             throw Problem("not a URL; expected amqp://user:password@host:port/vhost")
         }
-        guard components.scheme == "amqp" else { throw Problem("scheme must be amqp://") }
+        switch components.scheme {
+        case "amqp": usesTLS = false
+        case "amqps": usesTLS = true
+        default: throw Problem("scheme must be amqp:// or amqps://")
+        }
         guard let host = components.host, !host.isEmpty else { throw Problem("missing host") }
-        let port = components.port ?? 5672
+        let port = components.port ?? (usesTLS ? 5671 : 5672)
         guard (1...65535).contains(port) else { throw Problem("port \(port) is outside 1...65535") }
+        if components.user != nil, components.password == nil, !passwordFromFile {
+            throw Problem("names a user but no password; give user:password@, or the password in amqp.passwordFile")
+        }
         self.host = host
         self.port = port
         user = components.user ?? "guest"
@@ -41,6 +53,6 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
     /// The URL with the password replaced, safe for logs.
     public var description: String {
         let vhost = virtualHost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? virtualHost
-        return "amqp://\(user):***@\(host):\(port)/\(vhost)"
+        return "\(usesTLS ? "amqps" : "amqp")://\(user):***@\(host):\(port)/\(vhost)"
     }
 }

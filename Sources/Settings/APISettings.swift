@@ -26,6 +26,8 @@ public struct APISettings: ServiceSettings, Equatable {
         log = try LogSettings(source)
     }
 
+    public var secretFiles: [SecretFile] { [access.tokenFile, redis.passwordFile].compactMap { $0 } }
+
     /// The effective configuration as `key=value` pairs for the start-up log line, with the
     /// Redis password masked.
     public var loggable: [String: String] {

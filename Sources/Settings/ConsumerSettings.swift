@@ -31,11 +31,14 @@ public struct ConsumerSettings: ServiceSettings, Equatable {
         metricsPort = try source.read(Self.metricsPort)
     }
 
+    public var secretFiles: [SecretFile] { [amqp.broker.passwordFile, redis.passwordFile].compactMap { $0 } }
+
     /// The effective configuration for the start-up log line, passwords masked.
     public var loggable: [String: String] {
         [
             "serviceName": serviceName,
-            "amqp.url": amqp.url.description,
+            "amqp.url": amqp.broker.url.description,
+            "amqp.tls": amqp.broker.tls.map { "on, verifyPeer=\($0.verifyPeer) verifyHostname=\($0.verifyHostname)" } ?? "off",
             "amqp.queue": amqp.queue,
             "amqp.prefetch": "\(amqp.prefetch)",
             "amqp.reply": "\(amqp.replyExchange)/\(amqp.replyRoutingKey) -> \(amqp.replyQueue)",

@@ -4,13 +4,11 @@ import SettingKeys
 public struct PublishSettings: ProgramSettings, Equatable {
     public static let declarations = AMQPSettings.connectionDeclarations
 
-    public var url: AMQPURL
-    public var heartbeatSeconds: Int
+    public var broker: BrokerLink
     public var queue: String
 
     public init(_ source: SettingsSource) throws(SettingsError) {
-        url = try source.read(AMQPSettings.url)
-        heartbeatSeconds = try source.read(AMQPSettings.heartbeatSeconds)
+        broker = try BrokerLink(source)
         queue = try source.read(AMQPSettings.queue)
     }
 }

@@ -41,4 +41,6 @@ public protocol ServiceSettings: ProgramSettings {
     var log: LogSettings { get }
     /// The effective configuration for the start-up line, passwords masked.
     var loggable: [String: String] { get }
+    /// The files that hold secrets (tokens, passwords), to warn about when others may read them.
+    var secretFiles: [SecretFile] { get }
 }

@@ -35,7 +35,8 @@ struct Ceiling: ParsableCommand {
 
     func run() throws {
         let url = try AMQPURL(parsing: amqpURL)
-        let endpoint = AMQPEndpoint(url: url, heartbeatSeconds: 30, connectionName: "biggoal-ceiling")
+        let endpoint = AMQPEndpoint(host: url.host, port: url.port, user: url.user, password: url.password, virtualHost: url.virtualHost,
+                                    heartbeatSeconds: 30, connectionName: "biggoal-ceiling")
         // The reply travels as the consumer's does, through a direct exchange bound to the
         // reply queue.
         let replies = queue + "-ceiling-replies"

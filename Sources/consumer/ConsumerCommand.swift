@@ -48,7 +48,7 @@ struct ConsumerCommand: SettingsCommand {
         let refusal = await application.waitUntilStopped()
         watcher.cancel()
         if let refusal {
-            printError("the broker refused: \(refusal)")
+            printError("cannot go on: \(refusal)")
             throw ExitCode(2)
         }
         logger.info("stopped")

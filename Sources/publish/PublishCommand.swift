@@ -2,6 +2,7 @@ import AMQP
 import AMQPMessaging
 import ArgumentParser
 import CommandSupport
+import ConsumerApp
 import Foundation
 import Messaging
 import Producer
@@ -56,9 +57,7 @@ struct PublishCommand: SettingsCommand {
     func run() async throws {
         let settings = try await loadSettings()
         let queue = self.queue ?? settings.queue
-        let endpoint = AMQPEndpoint(host: settings.url.host, port: settings.url.port, user: settings.url.user,
-                                    password: settings.url.password, virtualHost: settings.url.virtualHost,
-                                    heartbeatSeconds: settings.heartbeatSeconds, connectionName: "biggoal-publish")
+        let endpoint = AMQPEndpoint(link: settings.broker, connectionName: "biggoal-publish")
         let prefix = idPrefix ?? UUID().uuidString.prefix(8).lowercased()
         let showProgress = isatty(STDERR_FILENO) != 0
 
@@ -68,7 +67,9 @@ struct PublishCommand: SettingsCommand {
             try channel.declareQueue(queue)
         } catch {
             printError("\(error)")
-            throw ExitCode(1)
+            // A certificate that does not verify, or refused credentials, is the
+            // configuration's fault, as a bad setting is.
+            throw ExitCode(error.isPermanent ? 2 : 1)
         }
         defer { channel.close() }
         let producer = Producer(channel: channel)

@@ -4,6 +4,7 @@ import CountersTestSupport
 import Crypto
 import Foundation
 import HTTP1
+import SettingKeys
 import Settings
 import Testing
 

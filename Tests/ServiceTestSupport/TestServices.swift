@@ -41,6 +41,17 @@ public enum TestServices {
         }
     }
 
+    /// The certificates `scripts/test` made and the broker's TLS port. Fails the test with a
+    /// clear message when they are not there: TLS tests never skip.
+    public static func tls() throws -> TestTLS {
+        guard let directory = environment["BIGGOAL_TEST_TLS_DIR"], let port = environment["BIGGOAL_TEST_AMQPS_PORT"].flatMap(Int.init) else {
+            throw ServiceUnavailable(
+                "no TLS test set-up: BIGGOAL_TEST_TLS_DIR and BIGGOAL_TEST_AMQPS_PORT are set by scripts/test, which makes throw-away certificates and starts RabbitMQ with a TLS listener"
+            )
+        }
+        return TestTLS(directory: directory, amqpsPort: port)
+    }
+
     /// A unique name for keys and queues, so tests running in parallel never share state.
     public static func uniqueName(_ prefix: String) -> String {
         "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
@@ -95,5 +106,29 @@ public final class RedisTestClient {
             escaped.append(character)
         }
         return escaped
+    }
+}
+
+/// The throw-away certificates of a test run: an authority, a server certificate for
+/// `localhost` only, a client certificate, and another authority that signed neither.
+public struct TestTLS: Sendable {
+    public let directory: String
+    public let amqpsPort: Int
+
+    public var caFile: String { directory + "/ca.pem" }
+    public var otherCAFile: String { directory + "/other-ca.pem" }
+    public var clientCertificate: String { directory + "/client.pem" }
+    public var clientKey: String { directory + "/client.key" }
+
+    /// The broker's TLS listener; `localhost` matches its certificate, `127.0.0.1` does not.
+    public func amqpsURL(host: String = "localhost") -> String {
+        "amqps://guest:guest@\(host):\(amqpsPort)/%2F"
+    }
+
+    /// The flags of a TLS client that trusts `caFile` and, unless told otherwise, shows the
+    /// client certificate.
+    public func amqpFlags(caFile: String? = nil, clientCertificate: Bool = true) -> [String] {
+        ["--amqp-tls-ca-file", caFile ?? self.caFile]
+            + (clientCertificate ? ["--amqp-tls-cert-file", self.clientCertificate, "--amqp-tls-key-file", clientKey] : [])
     }
 }

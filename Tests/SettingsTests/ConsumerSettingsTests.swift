@@ -10,12 +10,12 @@ struct ConsumerSettingsTests {
 
     @Test func defaultsAreTheOriginalDeploymentsNames() async throws {
         let settings = try await load()
-        #expect(settings.amqp.url.host == "127.0.0.1")
-        #expect(settings.amqp.url.port == 5672)
-        #expect(settings.amqp.url.virtualHost == "/")
+        #expect(settings.amqp.broker.url.host == "127.0.0.1")
+        #expect(settings.amqp.broker.url.port == 5672)
+        #expect(settings.amqp.broker.url.virtualHost == "/")
         #expect(settings.amqp.queue == "TestQueue")
         #expect(settings.amqp.prefetch == 100)
-        #expect(settings.amqp.heartbeatSeconds == 30)
+        #expect(settings.amqp.broker.heartbeatSeconds == 30)
         #expect(settings.amqp.declare)
         #expect(settings.amqp.replyExchange == "Meow")
         #expect(settings.amqp.replyRoutingKey == "meow1")
@@ -41,9 +41,9 @@ struct ConsumerSettingsTests {
         #expect(settings.amqp.prefetch == 10)
         #expect(!settings.amqp.declare)
         #expect(settings.amqp.replyRoutingKey == "k2")
-        #expect(settings.amqp.url.user == "u")
-        #expect(settings.amqp.url.password == "p@ss")
-        #expect(settings.amqp.url.virtualHost == "my/vhost")
+        #expect(settings.amqp.broker.url.user == "u")
+        #expect(settings.amqp.broker.url.password == "p@ss")
+        #expect(settings.amqp.broker.url.virtualHost == "my/vhost")
         #expect(!settings.loggable.values.joined().contains("p@ss"))
     }
 

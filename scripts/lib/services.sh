@@ -127,16 +127,59 @@ rabbitmqctl_for() {
   env $(rabbitmq_env "$dir" "$port") rabbitmqctl -n "biggoal-$port@localhost" "$@"
 }
 
-# start_rabbitmq DIR PORT — a private RabbitMQ node in DIR; sets RABBITMQ_PID. The Debian
-# wrapper switches to the rabbitmq user, so the folder belongs to that user.
+# make_test_certificates DIR — a throw-away certificate authority and, signed by it, a
+# server certificate for the name localhost (only: connecting to 127.0.0.1 is a host-name
+# mismatch) and a client certificate; plus a second authority that signed neither. Made
+# fresh for each run and never kept: ca.pem, server.{pem,key}, client.{pem,key}, other-ca.pem.
+make_test_certificates() {
+  local dir=$1
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    for authority in ca other-ca; do
+      openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=BigGoal test $authority" \
+        -keyout "$authority.key" -out "$authority.pem" 2>/dev/null
+    done
+    printf 'subjectAltName = DNS:localhost\nextendedKeyUsage = serverAuth\n' > server.ext
+    printf 'extendedKeyUsage = clientAuth\n' > client.ext
+    for side in server client; do
+      local subject=/CN=localhost
+      [ "$side" = client ] && subject=/CN=biggoal-test-client
+      openssl req -newkey rsa:2048 -nodes -subj "$subject" -keyout "$side.key" -out "$side.csr" 2>/dev/null
+      openssl x509 -req -in "$side.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile "$side.ext" -out "$side.pem" 2>/dev/null
+    done
+    rm -f ./*.csr ./*.ext ca.srl other-ca.key
+  ) || die "openssl could not make the test certificates"
+  # The broker and Redis run as other users and must read their certificate and key.
+  chmod 755 "$dir" && chmod 644 "$dir"/*
+  log "test certificates in $dir"
+}
+
+# start_rabbitmq DIR PORT [TLS_PORT CERT_DIR] — a private RabbitMQ node in DIR; sets
+# RABBITMQ_PID. With TLS_PORT, it also listens for TLS there with CERT_DIR's server
+# certificate, and asks every TLS client for a certificate from CERT_DIR's authority. The
+# Debian wrapper switches to the rabbitmq user, so the folder belongs to that user.
 start_rabbitmq() {
-  local dir=$1 port=$2
+  local dir=$1 port=$2 tls_port=${3:-} cert_dir=${4:-}
   mkdir -p "$dir/mnesia" "$dir/log"
   rabbitmq_env "$dir" "$port" >/dev/null
   [ -f "$dir/enabled_plugins" ] || echo "[]." > "$dir/enabled_plugins"
   # Keep the node small: no disk-space alarm on a nearly full disk, and a short
   # memory watermark does not matter for a development node.
-  [ -f "$dir/rabbitmq.conf" ] || printf 'disk_free_limit.absolute = 50MB\nloopback_users = none\n' > "$dir/rabbitmq.conf"
+  if [ ! -f "$dir/rabbitmq.conf" ]; then
+    printf 'disk_free_limit.absolute = 50MB\nloopback_users = none\n' > "$dir/rabbitmq.conf"
+    if [ -n "$tls_port" ]; then
+      cat >> "$dir/rabbitmq.conf" <<TLS
+listeners.ssl.default = 127.0.0.1:$tls_port
+ssl_options.cacertfile = $cert_dir/ca.pem
+ssl_options.certfile = $cert_dir/server.pem
+ssl_options.keyfile = $cert_dir/server.key
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = true
+TLS
+    fi
+  fi
   if id rabbitmq >/dev/null 2>&1; then
     as_root chown -R rabbitmq:rabbitmq "$dir"
     # The node runs as the rabbitmq user, which must be able to reach its folder.
@@ -150,7 +193,8 @@ start_rabbitmq() {
   RABBITMQ_PID=$!
   wait_for_port "$port" 60 "rabbitmq-server (see $dir/server.out)" "$RABBITMQ_PID"
   rabbitmqctl_for "$dir" "$port" await_startup >/dev/null 2>&1 || true
-  log "RabbitMQ on 127.0.0.1:$port (pid $RABBITMQ_PID, data in $dir)"
+  [ -z "$tls_port" ] || wait_for_port "$tls_port" 30 "rabbitmq-server's TLS listener (see $dir/log)" "$RABBITMQ_PID"
+  log "RabbitMQ on 127.0.0.1:$port${tls_port:+, TLS on $tls_port} (pid $RABBITMQ_PID, data in $dir)"
 }
 
 # stop_pid PID — TERM, then KILL after a while, including the process's children.
