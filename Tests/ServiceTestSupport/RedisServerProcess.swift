@@ -7,10 +7,13 @@ public final class RedisServerProcess {
     public let port: Int
     private let directory: URL
     private var process: Process?
+    private let extraArguments: [String]
 
-    /// Starts a server on a free port and waits until it accepts connections.
-    public init() throws {
+    /// Starts a server on a free port and waits until it accepts connections; `arguments`
+    /// are added to its command line (`--requirepass`, TLS …).
+    public init(arguments: [String] = []) throws {
         port = try freePort()
+        extraArguments = arguments
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("biggoal-redis-\(port)-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try start()
@@ -36,7 +39,7 @@ public final class RedisServerProcess {
         process.arguments = [
             "--bind", "127.0.0.1", "--port", "\(port)", "--dir", directory.path, "--save", "",
             "--appendonly", "yes", "--appendfsync", "always", "--logfile", directory.appendingPathComponent("redis.log").path,
-        ]
+        ] + extraArguments
         try process.run()
         self.process = process
         try waitForPort(port, seconds: 10)
