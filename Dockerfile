@@ -3,7 +3,7 @@
 #   docker run --rm biggoal api --help
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libhiredis-dev librabbitmq-dev pkg-config \
+    && apt-get install -y --no-install-recommends libhiredis-dev librabbitmq-dev libssl-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -17,9 +17,10 @@ RUN swift build -c release --static-swift-stdlib --product api \
           "$(swift build -c release --show-bin-path)"/publish /out/
 
 FROM debian:bookworm-slim
-# Only the runtime libraries: hiredis and librabbitmq (the Swift runtime is linked in).
+# Only the runtime libraries: hiredis, librabbitmq and OpenSSL, which TLS links load when
+# configured (the Swift runtime is linked in).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libhiredis0.14 librabbitmq4 ca-certificates \
+    && apt-get install -y --no-install-recommends libhiredis0.14 librabbitmq4 libssl3 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --no-create-home --uid 10001 biggoal
 COPY --from=build /out/ /usr/local/bin/

@@ -25,8 +25,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        // C modules: module maps and shims only, plus the one C file that needs _GNU_SOURCE.
+        // C modules: module maps and shims only, plus the C files that need _GNU_SOURCE
+        // (CLinux) or load OpenSSL at run time rather than link it (COpenSSL).
         .target(name: "CLinux"),
+        .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(
             name: "CHiredis",
             pkgConfig: "hiredis",
@@ -40,7 +42,8 @@ let package = Package(
 
         // Wrappers: the only modules that import a C module.
         .target(name: "LinuxIO", dependencies: ["CLinux"]),
-        .target(name: "Redis", dependencies: ["CHiredis", "LinuxIO"]),
+        .target(name: "TLS", dependencies: ["COpenSSL"]),
+        .target(name: "Redis", dependencies: ["CHiredis", "LinuxIO", "TLS"]),
         .target(name: "AMQP", dependencies: ["CRabbitMQ", "LinuxIO"]),
 
         // Setting declarations: each adapter declares its keys next to its configuration.
@@ -62,7 +65,7 @@ let package = Package(
         .target(
             name: "RedisCounterStore",
             dependencies: [
-                "Counters", "Redis", "LinuxIO", "Resilience", "SettingKeys",
+                "Counters", "Redis", "LinuxIO", "Resilience", "SettingKeys", "TLS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -171,7 +174,7 @@ let package = Package(
             name: "HTTPServerTests",
             dependencies: ["HTTPServer", "HTTP1", "LinuxIO", "ServiceTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "RedisTests", dependencies: ["Redis", "LinuxIO"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "LinuxIO", "TLS", "ServiceTestSupport"]),
         .testTarget(name: "AMQPMessagingTests", dependencies: ["AMQPMessaging", "AMQP", "Messaging"]),
         .testTarget(name: "RedisCounterStoreTests", dependencies: ["RedisCounterStore", "Counters", "Resilience", "TestSupport"]),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "TestSupport"]),

@@ -1,15 +1,24 @@
 import LinuxIO
+import TLS
 
 extension RedisConnection {
     /// Connects and waits until the connection is up or `timeoutMilliseconds` pass. For
     /// callers that own a thread (the consumer's loop, tools, tests), not for event loops.
-    public static func connect(host: String, port: Int, timeoutMilliseconds: Int) throws(RedisError) -> RedisConnection {
-        let connection = try RedisConnection(host: host, port: port)
-        guard try connection.wait(for: .writable, until: .now + .milliseconds(timeoutMilliseconds)) else {
-            throw RedisError(.timeout, "connect timed out after \(timeoutMilliseconds) ms")
+    public static func connect(host: String, port: Int, tls: TLSClientContext? = nil,
+                               timeoutMilliseconds: Int) throws(RedisError) -> RedisConnection {
+        let connection = try RedisConnection(host: host, port: port, tls: tls)
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
+        var next = IOEvents.writable
+        while true {
+            guard try connection.wait(for: next, until: deadline) else {
+                throw RedisError(.timeout, "connect timed out after \(timeoutMilliseconds) ms")
+            }
+            switch try connection.continueConnecting() {
+            case .connected: return connection
+            case .waitingForReadable: next = .readable
+            case .waitingForWritable: next = .writable
+            }
         }
-        try connection.finishConnecting()
-        return connection
     }
 
     /// Sends `commands` as one pipelined write and waits for all their replies, in order.

@@ -3,7 +3,7 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure, for callers to match on.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String {
-            case io, endOfStream, protocolError, timeout, connectionRefused, refused, other
+            case io, endOfStream, protocolError, timeout, connectionRefused, refused, tls, tlsVerification, other
         }
 
         private let base: Base
@@ -20,6 +20,10 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let connectionRefused = Code(base: .connectionRefused)
         /// Redis answered and said no (a refused AUTH or SELECT).
         public static let refused = Code(base: .refused)
+        /// The TLS link failed (a handshake with a plain-text port, our certificate refused …).
+        public static let tls = Code(base: .tls)
+        /// Redis's certificate did not verify (authority, dates, host name).
+        public static let tlsVerification = Code(base: .tlsVerification)
         /// Anything else hiredis reports.
         public static let other = Code(base: .other)
 

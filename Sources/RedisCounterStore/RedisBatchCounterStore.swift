@@ -1,5 +1,6 @@
 import Counters
 import Redis
+import TLS
 
 /// The counts in Redis for a thread that may block: one script call (or one INCRBY for
 /// hellos without an id) per batch over a blocking connection, which is dropped after any
@@ -10,6 +11,8 @@ public final class RedisBatchCounterStore: BatchCounterStore {
     private let configuration: RedisCounterStore.Configuration
     private let commands: Commands
     private var connection: RedisConnection?
+    /// Made at the first connection when the link is TLS, then kept.
+    private var tlsContext: TLSClientContext?
     private var scriptSHAs: [String: String] = [:]
 
     public init(configuration: RedisCounterStore.Configuration) {
@@ -110,24 +113,29 @@ public final class RedisBatchCounterStore: BatchCounterStore {
     }
 
     private func roundTrip(_ batch: [RedisCommand]) throws(CounterStoreError) -> [RedisReply] {
-        do throws(RedisError) {
-            let connection = try connected()
+        let connection = try connected()
+        do {
             return try connection.roundTrip(batch, timeoutMilliseconds: configuration.timeoutMilliseconds)
         } catch {
             // A hiredis context is dead after any error; the next call connects anew.
-            connection = nil
+            self.connection = nil
             throw CounterStoreError(error.code == .refused ? .refused : .unavailable, reason: error.message, underlying: error)
         }
     }
 
-    private func connected() throws(RedisError) -> RedisConnection {
+    private func connected() throws(CounterStoreError) -> RedisConnection {
         if let connection { return connection }
-        let fresh = try RedisConnection.connect(host: configuration.host, port: configuration.port,
-                                                timeoutMilliseconds: configuration.timeoutMilliseconds)
-        for reply in try fresh.roundTrip(commands.handshake(), timeoutMilliseconds: configuration.timeoutMilliseconds) {
-            if case .error(let message) = reply { throw RedisError.refused(message) }
+        if tlsContext == nil, configuration.tls != nil { tlsContext = try configuration.makeTLSContext() }
+        do throws(RedisError) {
+            let fresh = try RedisConnection.connect(host: configuration.host, port: configuration.port, tls: tlsContext,
+                                                    timeoutMilliseconds: configuration.timeoutMilliseconds)
+            for reply in try fresh.roundTrip(commands.handshake(), timeoutMilliseconds: configuration.timeoutMilliseconds) {
+                if case .error(let message) = reply { throw RedisError.refused(message) }
+            }
+            connection = fresh
+            return fresh
+        } catch {
+            throw CounterStoreError(connecting: error)
         }
-        connection = fresh
-        return fresh
     }
 }

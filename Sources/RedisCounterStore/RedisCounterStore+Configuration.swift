@@ -12,6 +12,8 @@ extension RedisCounterStore {
         public var password: String?
         /// Read again for each connection, when set.
         public var passwordFile: SecretFile?
+        /// Nil for plain TCP (`redis://`).
+        public var tls: TLSOptions?
         public var database: Int
         public var timeoutMilliseconds: Int
         public var receivedKey: String
@@ -30,6 +32,7 @@ extension RedisCounterStore {
             username: String? = nil,
             password: String? = nil,
             passwordFile: SecretFile? = nil,
+            tls: TLSOptions? = nil,
             database: Int = 0,
             timeoutMilliseconds: Int = 1000,
             receivedKey: String = "received_hello",
@@ -43,6 +46,7 @@ extension RedisCounterStore {
             self.username = username
             self.password = password
             self.passwordFile = passwordFile
+            self.tls = tls
             self.database = database
             self.timeoutMilliseconds = timeoutMilliseconds
             self.receivedKey = receivedKey
@@ -61,7 +65,7 @@ extension RedisCounterStore.Configuration {
     public enum Keys {
         public static let url = Setting.parsed(
             "redis.url", default: "redis://\(defaults.host):\(defaults.port)/\(defaults.database)", kind: "URL",
-            help: "redis://[[user]:password@]host:port/db"
+            help: "redis://[[user]:password@]host:port/db, or rediss:// for TLS"
         ) { try RedisURL(parsing: $0) }
         public static let passwordFile = Setting.string(
             "redis.passwordFile", default: "",
@@ -77,13 +81,14 @@ extension RedisCounterStore.Configuration {
         public static let dedupeSeconds = Setting.integer("redis.dedupeSeconds", default: defaults.dedupeSeconds, in: 1...(365 * 86_400),
                                                           help: "How long a message id is remembered.")
         public static let reconnect = BackoffSettings(prefix: "redis", what: "Redis", default: defaults.reconnect)
+        public static let tls = TLSSettings(prefix: "redis", scheme: "rediss://", what: "Redis")
     }
 
     /// Every `redis.*` key, in the order help and docs list them.
     public static let declarations = [
         Keys.url.declaration, Keys.passwordFile.declaration, Keys.timeoutMs.declaration, Keys.receivedKey.declaration, Keys.sentKey.declaration,
         Keys.dedupePrefix.declaration, Keys.dedupeSeconds.declaration,
-    ] + Keys.reconnect.declarations
+    ] + Keys.tls.declarations + Keys.reconnect.declarations
 
     /// The configuration from the `redis.*` keys.
     public init(_ values: some SettingValues) throws(SettingsError) {
@@ -94,7 +99,7 @@ extension RedisCounterStore.Configuration {
         }
         self.init(
             host: url.host, port: url.port, username: url.username, password: try passwordFile?.firstLine() ?? url.password,
-            passwordFile: passwordFile, database: url.database,
+            passwordFile: passwordFile, tls: try Keys.tls.read(values, enabled: url.usesTLS), database: url.database,
             timeoutMilliseconds: try values.read(Keys.timeoutMs),
             receivedKey: try values.read(Keys.receivedKey),
             sentKey: try values.read(Keys.sentKey),
@@ -117,6 +122,6 @@ extension RedisCounterStore.Configuration {
         if username != nil || password != nil {
             credentials = (username ?? "") + (password != nil ? ":***" : "") + "@"
         }
-        return "redis://\(credentials)\(host):\(port)/\(database)"
+        return "\(tls == nil ? "redis" : "rediss")://\(credentials)\(host):\(port)/\(database)"
     }
 }

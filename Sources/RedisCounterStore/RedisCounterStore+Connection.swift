@@ -7,11 +7,20 @@ import Redis
 extension RedisCounterStore {
     func connect() {
         let connection: RedisConnection
-        do {
-            connection = try RedisConnection(host: configuration.host, port: configuration.port)
-            try loop.register(fd: connection.descriptor, interest: [.readable, .writable], handler: socketHandler)
+        do throws(CounterStoreError) {
+            if tlsContext == nil, configuration.tls != nil { tlsContext = try configuration.makeTLSContext() }
+            do {
+                connection = try RedisConnection(host: configuration.host, port: configuration.port, tls: tlsContext)
+            } catch {
+                throw CounterStoreError(connecting: error)
+            }
+            do {
+                try loop.register(fd: connection.descriptor, interest: [.readable, .writable], handler: socketHandler)
+            } catch {
+                throw CounterStoreError(reason: "\(error)", underlying: error)
+            }
         } catch {
-            return disconnected(by: CounterStoreError(reason: "\(error)", underlying: error))
+            return disconnected(by: error)
         }
         self.connection = connection
         link.connecting(now: loop.now)
@@ -72,11 +81,18 @@ extension RedisCounterStore {
     func socketReady(_ events: IOEvents) {
         guard let connection else { return }
         if case .connecting = link.phase {
-            guard events.contains(.writable) || events.contains(.failed) else { return }
             do {
-                try connection.finishConnecting()
+                switch try connection.continueConnecting() {
+                case .connected: break
+                case .waitingForReadable:
+                    try? loop.modify(fd: connection.descriptor, interest: .readable)
+                    return
+                case .waitingForWritable:
+                    try? loop.modify(fd: connection.descriptor, interest: .writable)
+                    return
+                }
             } catch {
-                return fail(CounterStoreError(reason: error.message, underlying: error))
+                return fail(CounterStoreError(connecting: error))
             }
             let (isReconnect, isNews) = link.connected()
             if isReconnect { metrics.reconnects.increment() }

@@ -2,6 +2,7 @@ import Counters
 import LinuxIO
 import Logging
 import Redis
+import TLS
 
 /// The counts in Redis, driven without blocking from one event loop.
 ///
@@ -29,6 +30,8 @@ public final class RedisCounterStore: CounterStore {
     var link: RedisLink
     /// The connection, while `link` is connecting or connected.
     var connection: RedisConnection?
+    /// Made at the first connection when the link is TLS, then kept.
+    var tlsContext: TLSClientContext?
     /// Calls awaiting replies, oldest first from `firstWaiting`.
     var waiting: [Waiting] = []
     var firstWaiting = 0

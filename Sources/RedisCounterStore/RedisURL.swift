@@ -1,7 +1,10 @@
 import Foundation
 
-/// `redis://[[user]:password@]host[:port][/db]`, parsed once at start-up.
+/// `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS), parsed once at
+/// start-up.
 public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
+    /// `rediss://`: the link is TLS, and nothing falls back to plain text.
+    public var usesTLS: Bool
     public var host: String
     public var port: Int
     public var username: String?
@@ -15,8 +18,10 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         guard let components = URLComponents(string: text) else {
             throw Problem("not a URL; expected redis://[user:password@]host:port/db")
         }
-        guard components.scheme == "redis" else {
-            throw Problem("scheme must be redis://")
+        switch components.scheme {
+        case "redis": usesTLS = false
+        case "rediss": usesTLS = true
+        default: throw Problem("scheme must be redis:// or rediss://")
         }
         guard let host = components.host, !host.isEmpty else {
             throw Problem("missing host")
@@ -58,6 +63,6 @@ public struct RedisURL: Sendable, Equatable, CustomStringConvertible {
         if username != nil || password != nil {
             credentials = (username ?? "") + (password != nil ? ":***" : "") + "@"
         }
-        return "redis://\(credentials)\(host):\(port)/\(database)"
+        return "\(usesTLS ? "rediss" : "redis")://\(credentials)\(host):\(port)/\(database)"
     }
 }

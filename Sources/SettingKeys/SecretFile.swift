@@ -1,5 +1,4 @@
 import Foundation
-import SettingKeys
 
 /// A file that holds secrets, as container platforms hand them over (a Kubernetes or Docker
 /// secret mounted as a file): bearer tokens one per line, or a password on the first line.

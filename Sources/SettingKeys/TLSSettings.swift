@@ -32,12 +32,11 @@ public struct TLSSettings: Sendable {
     public let certFile: Setting<String>
     public let keyFile: Setting<String>
     public let verifyPeer: Setting<Bool>
-    /// Nil where the link has no host-name check of its own.
-    public let verifyHostname: Setting<Bool>?
+    public let verifyHostname: Setting<Bool>
     /// The URL scheme that turns TLS on, for error messages: `amqps://`.
     private let scheme: String
 
-    public init(prefix: String, scheme: String, what: String, checksHostname: Bool) {
+    public init(prefix: String, scheme: String, what: String) {
         self.scheme = scheme
         caFile = .string("\(prefix).tls.caFile", default: "", defaultText: "(system bundle)",
                          help: "PEM file of the authorities \(what)'s certificate must chain to (with \(scheme) URLs).")
@@ -46,13 +45,12 @@ public struct TLSSettings: Sendable {
         keyFile = .string("\(prefix).tls.keyFile", default: "", help: "PEM key of \(prefix).tls.certFile.")
         verifyPeer = .boolean("\(prefix).tls.verifyPeer", default: true,
                               help: "Refuse a \(what) certificate that does not chain to a trusted authority or is out of date.")
-        verifyHostname = checksHostname
-            ? .boolean("\(prefix).tls.verifyHostname", default: true, help: "Refuse a \(what) certificate that does not name its host.")
-            : nil
+        verifyHostname = .boolean("\(prefix).tls.verifyHostname", default: true,
+                                  help: "Refuse a \(what) certificate that does not name the host (or address) connected to.")
     }
 
     public var declarations: [SettingDeclaration] {
-        [caFile.declaration, certFile.declaration, keyFile.declaration, verifyPeer.declaration] + (verifyHostname.map { [$0.declaration] } ?? [])
+        [caFile.declaration, certFile.declaration, keyFile.declaration, verifyPeer.declaration, verifyHostname.declaration]
     }
 
     /// The options, or nil when the URL asked for no TLS. Naming a file without TLS, a
@@ -71,10 +69,8 @@ public struct TLSSettings: Sendable {
             }
             files[setting.key] = path
         }
-        var checksHostname = false
-        if let verifyHostname { checksHostname = try values.read(verifyHostname) }
         let options = TLSOptions(caFile: files[caFile.key], certFile: files[certFile.key], keyFile: files[keyFile.key],
-                                 verifyPeer: try values.read(verifyPeer), verifyHostname: checksHostname)
+                                 verifyPeer: try values.read(verifyPeer), verifyHostname: try values.read(verifyHostname))
         guard enabled else { return nil }
         if (options.certFile == nil) != (options.keyFile == nil) {
             let missing = options.certFile == nil ? certFile.key : keyFile.key

@@ -13,7 +13,7 @@ public struct BrokerLink: Sendable, Equatable {
     )
     public static let heartbeatSeconds = Setting.integer("amqp.heartbeatSeconds", default: 30, in: 0...3600,
                                                          help: "AMQP heartbeat; 0 turns it off.")
-    public static let tls = TLSSettings(prefix: "amqp", scheme: "amqps://", what: "the broker", checksHostname: true)
+    public static let tls = TLSSettings(prefix: "amqp", scheme: "amqps://", what: "the broker")
 
     static let declarations = [url.declaration, passwordFile.declaration, heartbeatSeconds.declaration] + tls.declarations
 

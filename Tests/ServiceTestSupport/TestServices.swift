@@ -44,12 +44,14 @@ public enum TestServices {
     /// The certificates `scripts/test` made and the broker's TLS port. Fails the test with a
     /// clear message when they are not there: TLS tests never skip.
     public static func tls() throws -> TestTLS {
-        guard let directory = environment["BIGGOAL_TEST_TLS_DIR"], let port = environment["BIGGOAL_TEST_AMQPS_PORT"].flatMap(Int.init) else {
+        guard let directory = environment["BIGGOAL_TEST_TLS_DIR"], let amqpsPort = environment["BIGGOAL_TEST_AMQPS_PORT"].flatMap(Int.init),
+              let redissPort = environment["BIGGOAL_TEST_REDISS_PORT"].flatMap(Int.init)
+        else {
             throw ServiceUnavailable(
-                "no TLS test set-up: BIGGOAL_TEST_TLS_DIR and BIGGOAL_TEST_AMQPS_PORT are set by scripts/test, which makes throw-away certificates and starts RabbitMQ with a TLS listener"
+                "no TLS test set-up: BIGGOAL_TEST_TLS_DIR, BIGGOAL_TEST_AMQPS_PORT and BIGGOAL_TEST_REDISS_PORT are set by scripts/test, which makes throw-away certificates and starts RabbitMQ and Redis with TLS listeners"
             )
         }
-        return TestTLS(directory: directory, amqpsPort: port)
+        return TestTLS(directory: directory, amqpsPort: amqpsPort, redissPort: redissPort)
     }
 
     /// A unique name for keys and queues, so tests running in parallel never share state.
@@ -114,6 +116,8 @@ public final class RedisTestClient {
 public struct TestTLS: Sendable {
     public let directory: String
     public let amqpsPort: Int
+    /// The test Redis's TLS port (it asks for client certificates too).
+    public let redissPort: Int
 
     public var caFile: String { directory + "/ca.pem" }
     public var otherCAFile: String { directory + "/other-ca.pem" }
@@ -125,10 +129,19 @@ public struct TestTLS: Sendable {
         "amqps://guest:guest@\(host):\(amqpsPort)/%2F"
     }
 
-    /// The flags of a TLS client that trusts `caFile` and, unless told otherwise, shows the
-    /// client certificate.
+    /// The test Redis over TLS.
+    public func redissURL(host: String = "localhost") -> String {
+        "rediss://\(host):\(redissPort)/0"
+    }
+
+    /// The flags of a TLS client of `link` (`amqp`, `redis`) that trusts `caFile` and,
+    /// unless told otherwise, shows the client certificate.
+    public func flags(_ link: String, caFile: String? = nil, clientCertificate: Bool = true) -> [String] {
+        ["--\(link)-tls-ca-file", caFile ?? self.caFile]
+            + (clientCertificate ? ["--\(link)-tls-cert-file", self.clientCertificate, "--\(link)-tls-key-file", clientKey] : [])
+    }
+
     public func amqpFlags(caFile: String? = nil, clientCertificate: Bool = true) -> [String] {
-        ["--amqp-tls-ca-file", caFile ?? self.caFile]
-            + (clientCertificate ? ["--amqp-tls-cert-file", self.clientCertificate, "--amqp-tls-key-file", clientKey] : [])
+        flags("amqp", caFile: caFile, clientCertificate: clientCertificate)
     }
 }

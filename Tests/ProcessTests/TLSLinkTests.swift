@@ -2,14 +2,15 @@ import Foundation
 import ServiceTestSupport
 import Testing
 
-/// `consumer` and `publish` over TLS to a RabbitMQ TLS listener that asks for client
-/// certificates, with the throw-away certificates `scripts/test` makes.
-@Suite("consumer and publish over TLS")
-struct AMQPTLSTests {
+/// `consumer`, `publish` and `api` over TLS to RabbitMQ and Redis TLS listeners that ask for
+/// client certificates, with the throw-away certificates `scripts/test` makes.
+@Suite("TLS links: consumer, publish and api")
+struct TLSLinkTests {
     @Test func theWholeHelloFlowOverTLS() throws {
         let tls = try TestServices.tls()
         let redis = try TestServices.redis()
-        let consumer = try ConsumerProcess(amqpURL: tls.amqpsURL(), arguments: tls.amqpFlags())
+        let consumer = try ConsumerProcess(redisURL: tls.redissURL(), amqpURL: tls.amqpsURL(),
+                                           arguments: tls.amqpFlags() + tls.flags("redis"))
         let published = try runBinary("publish", arguments: ["--amqp-url", tls.amqpsURL(), "--queue", consumer.queue, "--count", "200"]
                                       + tls.amqpFlags())
         #expect(published.status == 0, "\(published.output)")
@@ -17,7 +18,38 @@ struct AMQPTLSTests {
         #expect(try redis.count(consumer.receivedKey) == 200)
         #expect(try AMQPTestClient().depth(consumer.replyQueue) == 200)
         #expect(consumer.terminate() == 0)
-        #expect(consumer.standardError().contains("amqps://"), "the start-up line says the link is TLS")
+        let log = consumer.standardError()
+        #expect(log.contains("amqps://") && log.contains("rediss://"), "the start-up line says the links are TLS: \(log)")
+    }
+
+    @Test func theAPICountsOverTLS() throws {
+        let tls = try TestServices.tls()
+        let redis = try TestServices.redis()
+        let api = try APIProcess(redisURL: tls.redissURL(), arguments: tls.flags("redis"))
+        let client = try api.connect()
+        for expected in 1...50 {
+            #expect(try client.request("POST", "/receive").body == #"{"count":\#(expected)}"#)
+        }
+        #expect(try client.request("GET", "/health").status == 200)
+        #expect(try redis.count(api.receivedKey) == 50, "the plain-text view of the same Redis agrees")
+    }
+
+    @Test(arguments: [
+        ("another authority", "localhost", true, true, "self-signed certificate in certificate chain"),
+        ("a host-name mismatch", "127.0.0.1", false, true, "IP address mismatch"),
+        ("no client certificate", "localhost", false, false, "certificate"),
+    ])
+    func theAPIRefusesARedisItCannotTrustAndSaysWhy(case name: String, host: String, otherCA: Bool, clientCertificate: Bool,
+                                                    problem: String) throws {
+        let tls = try TestServices.tls()
+        let api = try APIProcess(redisURL: tls.redissURL(host: host), arguments: ["--redis-timeout-ms", "500"]
+                                 + tls.flags("redis", caFile: otherCA ? tls.otherCAFile : nil, clientCertificate: clientCertificate))
+        let client = try api.connect()
+        #expect(try client.request("POST", "/receive").status == 503, "\(name)")
+        let health = try client.request("GET", "/health")
+        #expect(health.status == 503, "\(name)")
+        #expect(health.body.contains(problem), "\(name): \(health.body)")
+        #expect(try client.request("GET", "/ping").status == 200)
     }
 
     @Test(arguments: [
