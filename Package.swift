@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "LinuxIO", dependencies: ["CLinux"]),
         .target(name: "TLS", dependencies: ["COpenSSL"]),
         .target(name: "Redis", dependencies: ["CHiredis", "LinuxIO", "TLS"]),
-        .target(name: "AMQP", dependencies: ["CRabbitMQ", "LinuxIO"]),
+        .target(name: "AMQP", dependencies: ["CRabbitMQ", "LinuxIO", "TLS"]),
 
         // Setting declarations: each adapter declares its keys next to its configuration.
         .target(name: "SettingKeys"),

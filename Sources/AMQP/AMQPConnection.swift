@@ -74,7 +74,12 @@ public final class AMQPConnection {
         let socket = try Self.socket(for: state, tls: options.tls)
         var timeout = timeval(milliseconds: options.timeoutMilliseconds)
         let address = "\(options.host):\(options.port)"
-        try check(status: amqp_socket_open_noblock(socket, options.host, Int32(options.port), &timeout), "connect \(address)")
+        let opened = amqp_socket_open_noblock(socket, options.host, Int32(options.port), &timeout)
+        if opened == AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue, let tls = options.tls,
+           let problem = Self.certificateProblem(host: options.host, port: options.port, tls: tls, timeoutMilliseconds: options.timeoutMilliseconds) {
+            throw AMQPError(.tlsVerification, message: "the broker's certificate does not verify: \(problem)", operation: "connect \(address)")
+        }
+        try check(status: opened, "connect \(address)")
         _ = amqp_set_rpc_timeout(state, &timeout)
         _ = amqp_set_handshake_timeout(state, &timeout)
 
@@ -100,31 +105,6 @@ public final class AMQPConnection {
 
     deinit {
         amqp_destroy_connection(state)
-    }
-
-    /// A plain TCP socket, or an OpenSSL one set up with `tls`. The library owns it (it is
-    /// freed with the connection).
-    private static func socket(for state: amqp_connection_state_t, tls: Options.TLS?) throws(AMQPError) -> OpaquePointer {
-        guard let tls else {
-            guard let socket = amqp_tcp_socket_new(state) else {
-                throw AMQPError(.library, message: "could not create a socket", operation: "connect")
-            }
-            return socket
-        }
-        guard let socket = amqp_ssl_socket_new(state) else {
-            throw AMQPError(.tls, message: "could not set up OpenSSL", operation: "connect")
-        }
-        guard amqp_ssl_socket_set_cacert(socket, tls.caFile) == AMQP_STATUS_OK.rawValue else {
-            throw AMQPError(.tlsSetup, message: "cannot load the CA file \(tls.caFile) (not PEM certificates?)", operation: "TLS set-up")
-        }
-        if let certFile = tls.certFile, let keyFile = tls.keyFile,
-           amqp_ssl_socket_set_key(socket, certFile, keyFile) != AMQP_STATUS_OK.rawValue {
-            throw AMQPError(.tlsSetup, message: "cannot load the client certificate \(certFile) with its key \(keyFile) (not PEM, or not a pair?)",
-                            operation: "TLS set-up")
-        }
-        amqp_ssl_socket_set_verify_peer(socket, tls.verifyPeer ? 1 : 0)
-        amqp_ssl_socket_set_verify_hostname(socket, tls.verifyHostname ? 1 : 0)
-        return socket
     }
 
     /// Closes the channels and the connection politely; unacknowledged deliveries go back

@@ -190,14 +190,13 @@ int COpenSSL_write(COpenSSL_session *session, const void *buffer, int size) {
     return outcome(session, p_SSL_write(session->ssl, buffer, size));
 }
 
-bool COpenSSL_session_failed_verification(const COpenSSL_session *session) {
-    return session->verify_failed;
+const char *COpenSSL_session_verify_failure(const COpenSSL_session *session) {
+    return session->verify_failed ? p_X509_verify_cert_error_string(session->verify_result) : NULL;
 }
 
 void COpenSSL_session_error(const COpenSSL_session *session, char *error, size_t error_size) {
     if (session->verify_failed) {
-        snprintf(error, error_size, "the server's certificate does not verify: %s",
-                 p_X509_verify_cert_error_string(session->verify_result));
+        snprintf(error, error_size, "the server's certificate does not verify: %s", COpenSSL_session_verify_failure(session));
     } else {
         describe_queue(session->queued, "TLS failed", error, error_size);
     }

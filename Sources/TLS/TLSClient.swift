@@ -3,10 +3,12 @@ internal import COpenSSL
 /// Why a TLS link could not be set up or went wrong, in one line.
 public struct TLSError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
-    /// The server's certificate did not verify (authority, dates, host name): retrying
-    /// cannot help until a certificate or the configuration changes.
-    public let isVerification: Bool
+    /// OpenSSL's reason the server's certificate did not verify ("certificate has expired",
+    /// "IP address mismatch" …), when that was the failure: retrying cannot help until a
+    /// certificate or the configuration changes.
+    public let verificationFailure: String?
 
+    public var isVerification: Bool { verificationFailure != nil }
     public var description: String { message }
 }
 
@@ -25,7 +27,7 @@ public final class TLSClientContext: @unchecked Sendable {
     public init(caFile: String?, certFile: String?, keyFile: String?, verifyPeer: Bool, verifyHostname: Bool) throws(TLSError) {
         var made: OpaquePointer?
         let problem = cMessage { made = COpenSSL_context_new(caFile, certFile, keyFile, verifyPeer, $0, $1) }
-        guard let context = made else { throw TLSError(message: problem, isVerification: false) }
+        guard let context = made else { throw TLSError(message: problem, verificationFailure: nil) }
         self.context = context
         self.verifyHostname = verifyHostname
     }
@@ -56,7 +58,7 @@ public final class TLSSession {
     public init(context: TLSClientContext, descriptor: Int32, host: String) throws(TLSError) {
         var made: OpaquePointer?
         let problem = cMessage { made = COpenSSL_session_new(context.context, descriptor, host, context.verifyHostname, $0, $1) }
-        guard let session = made else { throw TLSError(message: problem, isVerification: false) }
+        guard let session = made else { throw TLSError(message: problem, verificationFailure: nil) }
         self.session = session
     }
 
@@ -89,7 +91,7 @@ public final class TLSSession {
         case Int32(COpenSSL_CLOSED): return .closed
         default:
             throw TLSError(message: cMessage { COpenSSL_session_error(session, $0, $1) },
-                           isVerification: COpenSSL_session_failed_verification(session))
+                           verificationFailure: COpenSSL_session_verify_failure(session).map { String(cString: $0) })
         }
     }
 }

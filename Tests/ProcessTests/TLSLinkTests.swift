@@ -70,6 +70,23 @@ struct TLSLinkTests {
         #expect(published.output.contains(problem), "\(name): \(published.output)")
     }
 
+    @Test func anExpiredCertificateEndsTheProgramWithExit2AndSaysSo() throws {
+        let tls = try TestServices.tls()
+        let server = try tls.expiredCertificateServer()
+        let url = "amqps://guest:guest@localhost:\(server.port)/%2F"
+        let consumer = try ConsumerProcess(amqpURL: url, arguments: tls.amqpFlags(), waitForSubscription: false)
+        #expect(consumer.waitForExit(timeout: 15) == 2)
+        #expect(consumer.standardError().contains("the broker's certificate does not verify: certificate has expired"))
+        let published = try runBinary("publish", arguments: ["--amqp-url", url, "--count", "1"] + tls.amqpFlags())
+        #expect(published.status == 2)
+        #expect(published.output.contains("certificate has expired"), "\(published.output)")
+
+        let api = try APIProcess(redisURL: "rediss://localhost:\(server.port)/0", arguments: ["--redis-timeout-ms", "500"] + tls.flags("redis"))
+        let health = try api.connect().request("GET", "/health")
+        #expect(health.status == 503)
+        #expect(health.body.contains("certificate has expired"), "\(health.body)")
+    }
+
     @Test func theHostNameCheckCanBeTurnedOffAlone() throws {
         let tls = try TestServices.tls()
         let published = try runBinary("publish", arguments: [

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Redis
 
 /// The services the integration and process tests use, as `scripts/test` describes them in
@@ -124,6 +125,13 @@ public struct TestTLS: Sendable {
     public var clientCertificate: String { directory + "/client.pem" }
     public var clientKey: String { directory + "/client.key" }
 
+    /// A TLS server (OpenSSL's `s_server`) on a free loopback port that shows a certificate
+    /// for localhost from the test authority which expired in 2025; it speaks no AMQP or
+    /// RESP, which no client gets far enough to notice.
+    public func expiredCertificateServer() throws -> TLSTestServer {
+        try TLSTestServer(certificate: directory + "/expired.pem", key: directory + "/expired.key")
+    }
+
     /// The broker's TLS listener; `localhost` matches its certificate, `127.0.0.1` does not.
     public func amqpsURL(host: String = "localhost") -> String {
         "amqps://guest:guest@\(host):\(amqpsPort)/%2F"
@@ -143,5 +151,26 @@ public struct TestTLS: Sendable {
 
     public func amqpFlags(caFile: String? = nil, clientCertificate: Bool = true) -> [String] {
         flags("amqp", caFile: caFile, clientCertificate: clientCertificate)
+    }
+}
+
+/// `openssl s_server` showing one certificate, stopped with the value.
+public final class TLSTestServer {
+    public let port: Int
+    private let process: Process
+
+    init(certificate: String, key: String) throws {
+        port = try freePort()
+        process = Process()
+        process.executableURL = try findExecutable("openssl")
+        process.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate, "-key", key, "-quiet"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try waitForPort(port, seconds: 10)
+    }
+
+    deinit {
+        stopProcess(process, signal: SIGKILL)
     }
 }

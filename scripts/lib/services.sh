@@ -129,8 +129,9 @@ rabbitmqctl_for() {
 
 # make_test_certificates DIR — a throw-away certificate authority and, signed by it, a
 # server certificate for the name localhost (only: connecting to 127.0.0.1 is a host-name
-# mismatch) and a client certificate; plus a second authority that signed neither. Made
-# fresh for each run and never kept: ca.pem, server.{pem,key}, client.{pem,key}, other-ca.pem.
+# mismatch), a client certificate and a server certificate that expired in 2025; plus a second
+# authority that signed none of them. Made fresh for each run and never kept: ca.pem,
+# server.{pem,key}, client.{pem,key}, expired.{pem,key}, other-ca.pem.
 make_test_certificates() {
   local dir=$1
   mkdir -p "$dir"
@@ -149,7 +150,14 @@ make_test_certificates() {
       openssl x509 -req -in "$side.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
         -extfile "$side.ext" -out "$side.pem" 2>/dev/null
     done
-    rm -f ./*.csr ./*.ext ca.srl other-ca.key
+    # A server certificate for localhost from the same authority, out of date since 2025.
+    printf '[ca]\ndefault_ca=test\n[test]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\ndefault_md=sha256\npolicy=any\ncopy_extensions=copy\n[any]\ncommonName=supplied\n' > ca.cnf
+    : > index.txt && echo 01 > serial
+    openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+      -keyout expired.key -out expired.csr 2>/dev/null
+    openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -startdate 20250101000000Z -enddate 20250102000000Z \
+      -in expired.csr -out expired.pem >/dev/null 2>&1
+    rm -f ./*.csr ./*.ext ca.srl other-ca.key ca.cnf index.txt* serial* 01.pem
   ) || die "openssl could not make the test certificates"
   # The broker and Redis run as other users and must read their certificate and key.
   chmod 755 "$dir" && chmod 644 "$dir"/*

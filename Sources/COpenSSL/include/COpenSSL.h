@@ -45,8 +45,9 @@ int COpenSSL_handshake(COpenSSL_session *session);
 int COpenSSL_read(COpenSSL_session *session, void *buffer, int size);
 /// Bytes written (> 0), or one of the codes above.
 int COpenSSL_write(COpenSSL_session *session, const void *buffer, int size);
-/// Whether the last failure was the server's certificate not verifying.
-bool COpenSSL_session_failed_verification(const COpenSSL_session *session);
+/// Why the server's certificate did not verify ("certificate has expired" …) when that was
+/// the last failure, else NULL.
+const char *COpenSSL_session_verify_failure(const COpenSSL_session *session);
 /// The last failure, as one line.
 void COpenSSL_session_error(const COpenSSL_session *session, char *error, size_t error_size);
 
