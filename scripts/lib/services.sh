@@ -127,13 +127,15 @@ rabbitmqctl_for() {
   env $(rabbitmq_env "$dir" "$port") rabbitmqctl -n "biggoal-$port@localhost" "$@"
 }
 
-# make_test_certificates DIR — a throw-away certificate authority and, signed by it, a
-# server certificate for the name localhost (only: connecting to 127.0.0.1 is a host-name
-# mismatch), a client certificate and a server certificate that expired in 2025; plus a second
-# authority that signed none of them. Made fresh for each run and never kept: ca.pem,
+# make_test_certificates DIR [NAME...] — a throw-away certificate authority and, signed by
+# it, a server certificate for the host NAMEs (default localhost only: connecting to
+# 127.0.0.1 is then a host-name mismatch), a client certificate and a server certificate that
+# expired in 2025; plus a second authority that signed none of them: ca.pem,
 # server.{pem,key}, client.{pem,key}, expired.{pem,key}, other-ca.pem.
 make_test_certificates() {
-  local dir=$1
+  local dir=$1; shift
+  local names=("${@:-localhost}") alt="" name
+  for name in "${names[@]}"; do alt="${alt:+$alt,}DNS:$name"; done
   mkdir -p "$dir"
   (
     cd "$dir"
@@ -141,7 +143,7 @@ make_test_certificates() {
       openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=BigGoal test $authority" \
         -keyout "$authority.key" -out "$authority.pem" 2>/dev/null
     done
-    printf 'subjectAltName = DNS:localhost\nextendedKeyUsage = serverAuth\n' > server.ext
+    printf 'subjectAltName = %s\nextendedKeyUsage = serverAuth\n' "$alt" > server.ext
     printf 'extendedKeyUsage = clientAuth\n' > client.ext
     for side in server client; do
       local subject=/CN=localhost
