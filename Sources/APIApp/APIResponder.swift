@@ -35,6 +35,15 @@ public final class APIResponder: HTTPResponder {
 
     public func respond(to request: HTTPRequest, _ respond: @escaping (HTTPResponse) -> Void) {
         let route = Route(path: request.path)
+        var respond = respond
+        if let origin = access.allowedCrossOrigin(of: request) {
+            // A page on an allowed origin may read the answer (CORS).
+            respond = { [respond] response in
+                var response = response
+                response.headers += Responses.crossOriginFields(origin)
+                respond(response)
+            }
+        }
         guard let metrics else { return answer(request, on: route, respond) }
         let startedAt = MonotonicClock.nanoseconds()
         answer(request, on: route) { response in
@@ -51,6 +60,9 @@ public final class APIResponder: HTTPResponder {
     private func answer(_ request: HTTPRequest, on route: Route?, _ respond: @escaping (HTTPResponse) -> Void) {
         guard let route else {
             return respond(Responses.notFound)
+        }
+        if request.method == .options, let preflight = access.preflight(request, on: route) {
+            return respond(preflight == .allowed ? Responses.preflight(allow: access.allowedMethods(on: route)) : Responses.crossOrigin)
         }
         guard route.allows(request.method) else {
             return respond(Responses.methodNotAllowed(allow: access.allowedMethods(on: route)))
@@ -165,6 +177,20 @@ enum Responses {
         HTTPField(name: "WWW-Authenticate", value: #"Bearer realm="biggoal", error="invalid_token""#), noStore,
     ])
     static let crossOrigin = HTTPResponse.error(.forbidden, "cross-origin requests may not count", headers: [noStore])
+
+    /// The answer to a CORS preflight from an allowed origin: which methods, that the
+    /// `Authorization` header may be sent, for ten minutes.
+    static func preflight(allow: String) -> HTTPResponse {
+        HTTPResponse(status: .noContent, headers: [
+            HTTPField(name: "Access-Control-Allow-Methods", value: allow),
+            HTTPField(name: "Access-Control-Allow-Headers", value: "Authorization"),
+            HTTPField(name: "Access-Control-Max-Age", value: "600"),
+        ])
+    }
+
+    static func crossOriginFields(_ origin: String) -> [HTTPField] {
+        [HTTPField(name: "Access-Control-Allow-Origin", value: origin), HTTPField(name: "Vary", value: "Origin")]
+    }
 
     static func methodNotAllowed(allow: String) -> HTTPResponse {
         .error(.methodNotAllowed, "method not allowed", headers: [HTTPField(name: "Allow", value: allow)])

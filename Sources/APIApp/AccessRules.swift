@@ -55,6 +55,27 @@ struct AccessRules: Sendable {
         return tokens.accepts(token) ? nil : .invalidToken
     }
 
+    /// What a CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`)
+    /// gets: allowed for an origin in `http.allowedOrigins`, refused for any other; nil when
+    /// the request is no preflight.
+    func preflight(_ request: HTTPRequest, on route: Route) -> Preflight? {
+        guard let origin = request.header("Origin"), request.header("Access-Control-Request-Method") != nil else { return nil }
+        return isAllowedOrigin(origin) ? .allowed : .refused
+    }
+
+    enum Preflight { case allowed, refused }
+
+    /// The `Origin` of a request from a page on an origin `http.allowedOrigins` names, which
+    /// the answer then names in `Access-Control-Allow-Origin`; nil for any other request.
+    func allowedCrossOrigin(of request: HTTPRequest) -> String? {
+        guard !allowedOrigins.isEmpty, let origin = request.header("Origin"), isAllowedOrigin(origin) else { return nil }
+        return origin
+    }
+
+    private func isAllowedOrigin(_ origin: String) -> Bool {
+        allowedOrigins.contains { Self.equalsIgnoringASCIICase(origin, $0) }
+    }
+
     /// The methods a route answers, as the `Allow` field of a 405 lists them.
     func allowedMethods(on route: Route) -> String {
         HTTPMethod.allCases.filter { route.allows($0) && !(route.isCounting && $0 == .get && !countOnGet) }
@@ -68,7 +89,7 @@ struct AccessRules: Sendable {
     /// request with neither comes from a program, which a page cannot forge, so it passes.
     private func isSameOriginOrAllowed(_ fields: AccessFields) -> Bool {
         if let origin = fields.origin {
-            return Self.origin(origin, isHost: fields.host) || allowedOrigins.contains { Self.equalsIgnoringASCIICase(origin, $0) }
+            return Self.origin(origin, isHost: fields.host) || isAllowedOrigin(origin)
         }
         if let site = fields.fetchSite {
             return Self.equalsIgnoringASCIICase(site, "same-origin") || Self.equalsIgnoringASCIICase(site, "none")
@@ -153,16 +174,25 @@ final class ValidTokens: Sendable {
 
     /// Whether `candidate` is one of the tokens. Every token is compared in full, whatever
     /// the candidate holds, so the time taken tells an attacker nothing about how close a
-    /// guess was (only how many tokens there are and how long).
+    /// guess was (only how many tokens there are and how long they are).
     func accepts(_ candidate: Substring.UTF8View) -> Bool {
-        let candidate = Array(candidate)
+        // A header value is a native string, so its bytes are contiguous and need no copy.
+        candidate.withContiguousStorageIfAvailable(accepts) ?? Array(candidate).withUnsafeBufferPointer(accepts)
+    }
+
+    private func accepts(_ candidate: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !candidate.isEmpty else { return false }
         return tokens.withLock { tokens in
             var matched: UInt8 = 0
             for token in tokens {
                 var difference: UInt8 = token.count == candidate.count ? 0 : 1
-                for index in token.indices {
-                    difference |= token[index] ^ candidate[index % candidate.count]
+                token.withUnsafeBufferPointer { token in
+                    // A candidate of another length is already wrong; the token is then
+                    // compared with itself, so the time still depends on the token alone.
+                    let other = token.count == candidate.count ? candidate : token
+                    for index in token.indices {
+                        difference |= token[index] ^ other[index]
+                    }
                 }
                 matched |= difference == 0 ? 1 : 0
             }

@@ -14,6 +14,7 @@ public struct HTTPStatus: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(code) \(reason)" }
 
     public static let ok = HTTPStatus(code: 200, reason: "OK")
+    public static let noContent = HTTPStatus(code: 204, reason: "No Content")
     public static let badRequest = HTTPStatus(code: 400, reason: "Bad Request")
     public static let unauthorized = HTTPStatus(code: 401, reason: "Unauthorized")
     public static let forbidden = HTTPStatus(code: 403, reason: "Forbidden")

@@ -105,6 +105,32 @@ struct AccessTests {
         #expect(store.counts[.received] == 3)
     }
 
+    @Test func anAllowedOriginGetsItsPreflightAndMayReadTheAnswer() throws {
+        let responder = APIResponder(store: store, access: AccessSettings(tokens: ["abc"], allowedOrigins: ["https://ok.example"]),
+                                     tokens: ["abc"])
+        let preflight = try respond(responder, .options, "/receive", headers: [
+            ("Origin", "https://ok.example"), ("Access-Control-Request-Method", "POST"), ("Access-Control-Request-Headers", "authorization"),
+        ])
+        #expect(preflight.status == .noContent)
+        #expect(preflight.field("Access-Control-Allow-Origin") == "https://ok.example")
+        #expect(preflight.field("Access-Control-Allow-Methods") == "POST")
+        #expect(preflight.field("Access-Control-Allow-Headers") == "Authorization")
+        #expect(preflight.field("Vary") == "Origin")
+
+        let refused = try respond(responder, .options, "/receive", headers: [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST")])
+        #expect(refused.status == .forbidden)
+        #expect(refused.field("Access-Control-Allow-Origin") == nil)
+        #expect(try respond(responder, .options, "/receive").status == .methodNotAllowed, "an OPTIONS that is no preflight")
+
+        let counted = try respond(responder, .post, "/receive", headers: [("Origin", "https://ok.example"), ("Authorization", "Bearer abc")])
+        #expect(counted.status == .ok)
+        #expect(counted.field("Access-Control-Allow-Origin") == "https://ok.example")
+        let sameOrigin = try respond(responder, .post, "/receive", headers: [("Host", "api:3000"), ("Origin", "http://api:3000"),
+                                                                              ("Authorization", "Bearer abc")])
+        #expect(sameOrigin.status == .ok)
+        #expect(sameOrigin.field("Access-Control-Allow-Origin") == nil, "the api's own pages need no CORS")
+    }
+
     @Test func theStatusPagePolicyNamesItsOwnStyleAndScript() throws {
         let page = try respond(APIResponder(store: store), .get, "/")
         let policy = try #require(page.field("Content-Security-Policy"))

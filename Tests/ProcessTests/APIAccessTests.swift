@@ -135,9 +135,16 @@ struct APIAccessTests {
         #expect(try client.request("POST", "/receive", headers: "Origin: HTTPS://Dashboard.Example\r\n").status == 200)
         #expect(try client.request("POST", "/receive", headers: "Sec-Fetch-Site: same-origin\r\n").status == 200)
         #expect(try client.request("POST", "/receive").status == 200, "programs send no Origin")
+        // A page on the allowed origin passes the browser's preflight and may read the count.
+        let preflight = try client.request("OPTIONS", "/receive",
+                                           headers: "Origin: https://dashboard.example\r\nAccess-Control-Request-Method: POST\r\n")
+        #expect(preflight.status == 204)
+        #expect(preflight.header("Access-Control-Allow-Origin") == "https://dashboard.example")
+        let fromDashboard = try client.request("POST", "/receive", headers: "Origin: https://dashboard.example\r\n")
+        #expect(fromDashboard.header("Access-Control-Allow-Origin") == "https://dashboard.example")
         // Reading is not counting: any page may read.
         #expect(try client.request("GET", "/api/v1/receive/messages/hello", headers: "Origin: https://evil.example\r\n").status == 200)
-        #expect(try redis.count(api.receivedKey) == 4)
+        #expect(try redis.count(api.receivedKey) == 5)
     }
 
     @Test func responsesSayWhatTheyAreAndWhetherToKeepThem() throws {

@@ -33,6 +33,8 @@ def main():
     parser.add_argument("--redis-port", type=int, required=True)
     parser.add_argument("--amqp-url", required=True)
     parser.add_argument("--nginx-port", type=int, required=True)
+    parser.add_argument("--amqps-url", required=True, help="the same broker's TLS listener")
+    parser.add_argument("--tls-dir", required=True, help="the run's throw-away certificates")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
     options = parser.parse_args()
@@ -56,21 +58,31 @@ def main():
     # One event loop, as nginx gets one worker: wrk needs the other core.
     api = Service([os.path.join(options.bin, "api"), "--http-port", str(port), "--redis-url", redis_url,
                    "--http-event-loops", "1", "--redis-received-key", key])
+    # The same api with a bearer token required, for what checking it costs.
+    token = uuid.uuid4().hex
+    token_port = free_port()
+    token_api = Service([os.path.join(options.bin, "api"), "--http-port", str(token_port), "--redis-url", redis_url,
+                         "--http-event-loops", "1", "--redis-received-key", key + "-token", "--http-auth-tokens", token])
     wait_for_port(port)
+    wait_for_port(token_port)
     nginx_url = f"http://127.0.0.1:{options.nginx_port}/ping"
     api_url = f"http://127.0.0.1:{port}"
     rows = {}
 
-    def measure(name, url, connections, method="GET"):
-        rows.setdefault(name, []).append(wrk(url, connections, seconds, method))
+    def measure(name, url, connections, method="GET", headers=(), pid=None):
+        rows.setdefault(name, []).append(wrk(url, connections, seconds, method, headers, pid))
 
     peak_rss = 0
     for _ in range(rounds):
         measure("nginx /ping, 64 connections", nginx_url, 64)
         measure("api /ping, 64 connections", api_url + "/ping", 64)
         measure("nginx /ping, 64 connections", nginx_url, 64)
+        measure("api POST /receive, 64 connections", api_url + "/receive", 64, "POST", pid=api.pid)
+        measure("api POST /receive with a bearer token, 64 connections", f"http://127.0.0.1:{token_port}/receive", 64, "POST",
+                [f"Authorization: Bearer {token}"], token_api.pid)
         for connections in (64, 256):
-            measure(f"api POST /receive, {connections} connections", api_url + "/receive", connections, "POST")
+            if connections != 64:
+                measure(f"api POST /receive, {connections} connections", api_url + "/receive", connections, "POST")
             peak_rss = max(peak_rss, rss_kib(api.pid))
             measure(f"api GET /api/v1/receive/messages/hello, {connections} connections",
                     api_url + "/api/v1/receive/messages/hello", connections)
@@ -82,6 +94,7 @@ def main():
     answered = exact_posts(port, 64, 500)
     counted = int(counters.get(key) or 0) - before
     api.stop()
+    token_api.stop()
 
     consumers = ConsumerBench(options, hellos, options.redis_port)
     hostile_peak, hostile_counted, hostile_expected, hostile_dead = consumers.hostile_drain()
@@ -95,6 +108,8 @@ def main():
             rate, peak = consumers.consumer(prefetch)
             drains.setdefault((prefetch, "consumer"), []).append(rate)
             consumer_rss = max(consumer_rss, peak)
+        # The same drain with the consumer's broker link over TLS (Redis stays plain).
+        drains.setdefault((PREFETCHES[0], "consumer over amqps"), []).append(consumers.consumer(PREFETCHES[0], tls=True)[0])
 
     nginx = [r[0] for r in rows["nginx /ping, 64 connections"]]
     lines = [
@@ -137,7 +152,27 @@ def main():
         ran, reply, unconfirmed = (drains[(prefetch, what)] for what in ("consumer", "reply", "unconfirmed"))
         lines.append(f"| {prefetch} | {summary(ran)} | {summary(reply)} | {summary(unconfirmed)} | "
                      f"{statistics.median(ran) / statistics.median(reply):.2f} |")
-    lines.append("")
+    plain = [r[0] for r in rows["api POST /receive, 64 connections"]]
+    tokened = [r[0] for r in rows["api POST /receive with a bearer token, 64 connections"]]
+    plain_cpu = [r[4] for r in rows["api POST /receive, 64 connections"]]
+    tokened_cpu = [r[4] for r in rows["api POST /receive with a bearer token, 64 connections"]]
+    cpu_cost = statistics.median(tokened_cpu) / statistics.median(plain_cpu) - 1
+    over_tls = drains[(PREFETCHES[0], "consumer over amqps")]
+    over_plain = drains[(PREFETCHES[0], "consumer")]
+    lines += [
+        "",
+        "What the security features cost, measured in the same rounds:",
+        "",
+        "| figure | without | with | cost |",
+        "|---|---|---|---|",
+        f"| `POST /receive` with `Authorization: Bearer` checked (64 connections), req/s | {summary(plain)} | {summary(tokened)} | "
+        f"{1 - statistics.median(tokened) / statistics.median(plain):+.1%} |",
+        f"| the same, `api` CPU per request | {summary(plain_cpu, '{:.2f}')} µs | {summary(tokened_cpu, '{:.2f}')} µs | "
+        f"{cpu_cost:+.1%} (target: under 3 %) |",
+        f"| `consumer` drain at prefetch {PREFETCHES[0]}, broker link `amqp://` vs `amqps://`, msg/s | {summary(over_plain)} | "
+        f"{summary(over_tls)} | {1 - statistics.median(over_tls) / statistics.median(over_plain):+.1%} |",
+        "",
+    ]
     text = "\n".join(lines)
     print(text)
     with open(options.output, "w") as f:

@@ -47,8 +47,11 @@ class ConsumerBench:
         subprocess.run([os.path.join(self.options.bin, "publish"), "--amqp-url", self.options.amqp_url, "--queue", queue,
                         "--count", str(count or self.hellos), *flags], check=True, stdout=subprocess.DEVNULL)
 
-    def start_consumer(self, queue, *flags):
-        return Service([os.path.join(self.options.bin, "consumer"), "--amqp-url", self.options.amqp_url,
+    def start_consumer(self, queue, *flags, tls=False):
+        link = ["--amqp-url", self.options.amqp_url] if not tls else [
+            "--amqp-url", self.options.amqps_url, "--amqp-tls-ca-file", f"{self.options.tls_dir}/ca.pem",
+            "--amqp-tls-cert-file", f"{self.options.tls_dir}/client.pem", "--amqp-tls-key-file", f"{self.options.tls_dir}/client.key"]
+        return Service([os.path.join(self.options.bin, "consumer"), *link,
                         "--redis-url", self.redis_url, "--amqp-queue", queue,
                         "--redis-received-key", f"{queue}:received", "--redis-sent-key", f"{queue}:sent",
                         "--amqp-reply-queue", f"{queue}-sent", "--amqp-reply-exchange", f"{queue}-x",
@@ -64,12 +67,13 @@ class ConsumerBench:
         delete_queues(self.options.amqp_url, [queue, f"{queue}-ceiling-replies"], [f"{queue}-ceiling-x"])
         return float(re.search(r"\((\d+) msg/s\)", out).group(1))
 
-    def consumer(self, prefetch):
-        """The consumer's rate draining a backlog, in msg/s, and its peak RSS meanwhile (KiB)."""
+    def consumer(self, prefetch, tls=False):
+        """The consumer's rate draining a backlog, in msg/s, and its peak RSS meanwhile (KiB);
+        with `tls`, its broker link is amqps://."""
         queue = f"bench-{uuid.uuid4().hex[:6]}"
         self.publish(queue)
         launched = time.monotonic()
-        service = self.start_consumer(queue, "--amqp-prefetch", str(prefetch))
+        service = self.start_consumer(queue, "--amqp-prefetch", str(prefetch), tls=tls)
         # The clock starts at the first counted hello, as `ceiling`'s starts at its first
         # delivery: both rates are the draining rate, without connecting and declaring.
         while self.count(f"{queue}:received") == 0 and time.monotonic() - launched < 60:

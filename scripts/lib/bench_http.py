@@ -4,21 +4,27 @@ import re
 import socket
 import subprocess
 
-from harness import ROOT
+from harness import ROOT, cpu_seconds
 
 
-def wrk(url, connections, seconds, method="GET"):
-    """Runs wrk -t1; returns (requests/s, p50 ms, p99 ms, non-2xx)."""
+def wrk(url, connections, seconds, method="GET", headers=(), pid=None):
+    """Runs wrk -t1; returns (requests/s, p50 ms, p99 ms, non-2xx, CPU µs per request of
+    process `pid`, or None)."""
     script = os.path.join(ROOT, "scripts", "lib", "post.lua") if method == "POST" else None
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    for header in headers:
+        command[1:1] = ["-H", header]
     if script:
         command[1:1] = ["-s", script]
+    cpu_before = cpu_seconds(pid) if pid else None
     out = subprocess.run(command, capture_output=True, text=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    cpu_per_request = (cpu_seconds(pid) - cpu_before) * 1e6 / max(requests, 1) if pid else None
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = latency(re.search(r"50%\s+([\d.]+)(us|ms|s)", out))
     p99 = latency(re.search(r"99%\s+([\d.]+)(us|ms|s)", out))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rate, p50, p99, int(errors.group(1)) if errors else 0
+    return rate, p50, p99, int(errors.group(1)) if errors else 0, cpu_per_request
 
 
 def latency(match):
