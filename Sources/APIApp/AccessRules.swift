@@ -47,12 +47,16 @@ struct AccessRules: Sendable {
         let fields = AccessFields(request.headers)
         if counts, !isSameOriginOrAllowed(fields) { return .crossOrigin }
         guard needsToken else { return nil }
-        guard let authorization = fields.authorization else { return .missingToken }
-        guard let token = Self.bearerToken(in: authorization) else {
+        guard var authorization = fields.authorization else { return .missingToken }
+        // A header value is a native string: its bytes are read in place, never copied.
+        return authorization.withUTF8 { bytes in
+            switch Self.bearerCredentials(in: bytes) {
             // Another scheme (Basic, …) carries no bearer credentials at all.
-            return Self.hasBearerScheme(authorization) ? .invalidToken : .missingToken
+            case .otherScheme: .missingToken
+            case .malformed: .invalidToken
+            case .token(let range): tokens.accepts(UnsafeBufferPointer(rebasing: bytes[range])) ? nil : .invalidToken
+            }
         }
-        return tokens.accepts(token) ? nil : .invalidToken
     }
 
     /// What a CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`)
@@ -116,21 +120,30 @@ struct AccessRules: Sendable {
 
     // MARK: Authorization
 
-    /// The token of `Bearer <token>` (scheme in any case, RFC 9110 §11.1), or nil when the
-    /// value is not of that form.
-    static func bearerToken(in authorization: String) -> Substring.UTF8View? {
-        guard hasBearerScheme(authorization) else { return nil }
-        var rest = Substring(authorization).utf8.dropFirst(6)
-        guard rest.first == .space else { return nil }
-        while rest.first == .space { rest = rest.dropFirst() }
-        guard !rest.isEmpty, !rest.contains(.space) else { return nil }
-        return rest
+    /// What an `Authorization` value holds.
+    enum BearerCredentials: Equatable {
+        /// Another scheme, or none: no bearer credentials at all.
+        case otherScheme
+        /// `Bearer` without a token, or with more than one word.
+        case malformed
+        /// `Bearer <token>`: where the token's bytes are.
+        case token(Range<Int>)
     }
 
-    private static func hasBearerScheme(_ authorization: String) -> Bool {
-        let utf8 = Substring(authorization).utf8
-        guard utf8.count >= 6, equalsIgnoringASCIICase(Substring(utf8.prefix(6)), "bearer") else { return false }
-        return utf8.count == 6 || utf8.dropFirst(6).first == .space
+    /// Reads `Bearer <token>` from an `Authorization` value's bytes, the scheme in any case
+    /// (RFC 9110 §11.1), in one pass and without copying.
+    static func bearerCredentials(in bytes: UnsafeBufferPointer<UInt8>) -> BearerCredentials {
+        let scheme: StaticString = "bearer"
+        guard bytes.count >= 6 else { return .otherScheme }
+        for index in 0..<6 where bytes[index] | 0x20 != scheme.utf8Start[index] {
+            return .otherScheme
+        }
+        guard bytes.count > 6 else { return .malformed }
+        guard bytes[6] == .space else { return .otherScheme }
+        var start = 7
+        while start < bytes.count, bytes[start] == .space { start += 1 }
+        guard start < bytes.count, !bytes[start...].contains(.space) else { return .malformed }
+        return .token(start..<bytes.count)
     }
 
     static func equalsIgnoringASCIICase(_ text: some StringProtocol, _ other: some StringProtocol) -> Bool {
@@ -148,13 +161,23 @@ private struct AccessFields {
     init(_ headers: [HTTPField]) {
         for field in headers {
             switch field.name.utf8.count {
-            case 4 where host == nil && AccessRules.equalsIgnoringASCIICase(field.name, "host"): host = field.value
-            case 6 where origin == nil && AccessRules.equalsIgnoringASCIICase(field.name, "origin"): origin = field.value
-            case 13 where authorization == nil && AccessRules.equalsIgnoringASCIICase(field.name, "authorization"): authorization = field.value
-            case 14 where fetchSite == nil && AccessRules.equalsIgnoringASCIICase(field.name, "sec-fetch-site"): fetchSite = field.value
+            case 4 where host == nil && Self.is(field.name, "host"): host = field.value
+            case 6 where origin == nil && Self.is(field.name, "origin"): origin = field.value
+            case 13 where authorization == nil && Self.is(field.name, "authorization"): authorization = field.value
+            case 14 where fetchSite == nil && Self.is(field.name, "sec-fetch-site"): fetchSite = field.value
             default: continue
             }
         }
+    }
+
+    /// Whether `name` is `lowercase` in any case: a byte loop over the name in place (field
+    /// names are ASCII tokens), as this runs for every header of every counting request.
+    private static func `is`(_ name: String, _ lowercase: StaticString) -> Bool {
+        name.utf8.withContiguousStorageIfAvailable { bytes in
+            guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+            for index in 0..<bytes.count where bytes[index].lowercasedASCII != lowercase.utf8Start[index] { return false }
+            return true
+        } ?? AccessRules.equalsIgnoringASCIICase(name, String(describing: lowercase))
     }
 }
 
@@ -175,12 +198,7 @@ final class ValidTokens: Sendable {
     /// Whether `candidate` is one of the tokens. Every token is compared in full, whatever
     /// the candidate holds, so the time taken tells an attacker nothing about how close a
     /// guess was (only how many tokens there are and how long they are).
-    func accepts(_ candidate: Substring.UTF8View) -> Bool {
-        // A header value is a native string, so its bytes are contiguous and need no copy.
-        candidate.withContiguousStorageIfAvailable(accepts) ?? Array(candidate).withUnsafeBufferPointer(accepts)
-    }
-
-    private func accepts(_ candidate: UnsafeBufferPointer<UInt8>) -> Bool {
+    func accepts(_ candidate: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !candidate.isEmpty else { return false }
         return tokens.withLock { tokens in
             var matched: UInt8 = 0

@@ -35,6 +35,8 @@ struct Ceiling: ParsableCommand {
 
     func run() throws {
         let url = try AMQPURL(parsing: amqpURL)
+        // The broker's ceiling is measured over plain AMQP, the reference for the consumer's.
+        guard !url.usesTLS else { throw ValidationError("--amqp-url: ceiling speaks plain AMQP only; give an amqp:// URL") }
         let endpoint = AMQPEndpoint(host: url.host, port: url.port, user: url.user, password: url.password, virtualHost: url.virtualHost,
                                     heartbeatSeconds: 30, connectionName: "biggoal-ceiling")
         // The reply travels as the consumer's does, through a direct exchange bound to the

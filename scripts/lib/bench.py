@@ -38,7 +38,7 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
     options = parser.parse_args()
-    rounds = 1 if options.quick else 3
+    rounds = 1 if options.quick else 5
     seconds = 3 if options.quick else 8
     hellos = 20000 if options.quick else 100000
     redis_url = f"redis://127.0.0.1:{options.redis_port}/0"
