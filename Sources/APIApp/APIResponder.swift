@@ -61,7 +61,7 @@ public final class APIResponder: HTTPResponder {
         guard let route else {
             return respond(Responses.notFound)
         }
-        if request.method == .options, let preflight = access.preflight(request, on: route) {
+        if request.method == .options, let preflight = access.preflight(request) {
             return respond(preflight == .allowed ? Responses.preflight(allow: access.allowedMethods(on: route)) : Responses.crossOrigin)
         }
         guard route.allows(request.method) else {

@@ -33,9 +33,6 @@ struct AccessRules: Sendable {
         self.tokens = tokens
     }
 
-    /// Rules that let everything through but GET counting, as with no settings at all.
-    static let open = AccessRules(settings: AccessSettings(), tokens: ValidTokens([]))
-
     /// The refusal `request` earns on `route`, or nil when it may go on. `route` already
     /// allows the method (the 405 for methods no route takes comes first).
     func refusal(of request: HTTPRequest, on route: Route) -> Refusal? {
@@ -62,7 +59,7 @@ struct AccessRules: Sendable {
     /// What a CORS preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`)
     /// gets: allowed for an origin in `http.allowedOrigins`, refused for any other; nil when
     /// the request is no preflight.
-    func preflight(_ request: HTTPRequest, on route: Route) -> Preflight? {
+    func preflight(_ request: HTTPRequest) -> Preflight? {
         guard let origin = request.header("Origin"), request.header("Access-Control-Request-Method") != nil else { return nil }
         return isAllowedOrigin(origin) ? .allowed : .refused
     }

@@ -115,11 +115,13 @@ public final class RedisConnection {
     /// Writes as much of the output buffer as the socket takes; returns whether all of it
     /// went out.
     public func write() throws(RedisError) -> Bool {
-        guard let session else {
+        guard tls != nil else {
             var done: Int32 = 0
             guard redisBufferWrite(context, &done) == REDIS_OK else { throw currentError() }
             return done != 0
         }
+        // Nothing leaves before the handshake is complete.
+        guard let session, handshakeDone else { return !hasPendingOutput }
         while outputStart < output.count {
             // withUnsafeBytes rethrows untyped errors, so the outcome travels as a Result.
             let step = output.withUnsafeBytes { bytes in
@@ -138,10 +140,11 @@ public final class RedisConnection {
 
     /// Reads what the socket has into hiredis's reader. The end of the stream is an error.
     public func read() throws(RedisError) {
-        guard let session else {
+        guard tls != nil else {
             guard redisBufferRead(context) == REDIS_OK else { throw currentError() }
             return
         }
+        guard let session, handshakeDone else { return }
         try withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 1) { buffer throws(RedisError) in
             while true {
                 switch try tlsStep({ () throws(TLSError) in try session.read(into: buffer) }) {
