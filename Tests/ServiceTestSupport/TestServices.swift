@@ -98,7 +98,7 @@ public final class RedisTestClient {
             guard case .array(let reply) = try run("SCAN", cursor, "MATCH", Self.globEscaped(prefix) + "*", "COUNT", "1000"),
                   reply.count == 2, case .bulk(let next) = reply[0], case .array(let keys) = reply[1] else { return }
             cursor = String(decoding: next, as: UTF8.self)
-            for case .bulk(let key) in keys { try connection.roundTrip(RedisCommand([Array("DEL".utf8), key]), timeoutMilliseconds: 5000) }
+            for case .bulk(let key) in keys { _ = try connection.roundTrip(RedisCommand([Array("DEL".utf8), key]), timeoutMilliseconds: 5000) }
         } while cursor != "0"
     }
 

@@ -10,7 +10,7 @@ struct SecretSettingsTests {
     /// A file holding `text` for the duration of `body`, with `mode`.
     func withFile<Result>(_ text: String, mode: mode_t = 0o600, _ body: (String) async throws -> Result) async rethrows -> Result {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("biggoal-secret-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         chmod(path, mode)
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try await body(path)
@@ -59,7 +59,7 @@ struct SecretSettingsTests {
     @Test func aMissingOrEmptyPasswordFileNamesItsKey() async throws {
         let missing = await consumerError(environment: ["BIGGOAL_AMQP_PASSWORD_FILE": "/nonexistent/password"])
         #expect(missing?.key == "amqp.passwordFile")
-        try await withFile("\n\n") { path in
+        await withFile("\n\n") { path in
             let empty = await loadError(environment: ["BIGGOAL_REDIS_PASSWORD_FILE": path])
             #expect(empty?.key == "redis.passwordFile")
             #expect(empty?.problem.contains("empty") == true)
@@ -71,7 +71,7 @@ struct SecretSettingsTests {
             let warning = try #require(SecretFile(key: "redis.passwordFile", path: path).exposureWarning)
             #expect(warning.contains("redis.passwordFile") && warning.contains("644"))
         }
-        try await withFile("pw\n", mode: 0o640) { path in
+        await withFile("pw\n", mode: 0o640) { path in
             #expect(SecretFile(key: "redis.passwordFile", path: path).exposureWarning == nil)
         }
     }
@@ -87,7 +87,7 @@ struct SecretSettingsTests {
     }
 
     @Test func tlsFilesWithoutTLSOrWithoutTheirPairAreErrors() async throws {
-        try await withFile("not really PEM") { path in
+        await withFile("not really PEM") { path in
             let plain = await consumerError(environment: ["BIGGOAL_AMQP_TLS_CA_FILE": path])
             #expect(plain?.key == "amqp.tls.caFile")
             #expect(plain?.problem.contains("not amqps://") == true)

@@ -6,7 +6,7 @@ import Settings
 func withConfigFile<Result>(_ text: String?, _ body: (String?) async throws -> Result) async rethrows -> Result {
     guard let text else { return try await body(nil) }
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("biggoal-\(UUID().uuidString).json").path
-    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
     defer { try? FileManager.default.removeItem(atPath: path) }
     return try await body(path)
 }
