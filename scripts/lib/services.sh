@@ -98,8 +98,9 @@ wait_for_port() {
 start_redis() {
   local dir=$1 port=$2; shift 2
   mkdir -p "$dir"
+  # Its output goes to the log file, not to the caller's (a pipe would stay open for good).
   redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save "" --appendonly no \
-    --logfile "$dir/redis.log" "$@" &
+    --logfile "$dir/redis.log" "$@" </dev/null >/dev/null 2>&1 &
   REDIS_PID=$!
   wait_for_port "$port" 10 "redis-server (see $dir/redis.log)" "$REDIS_PID"
   log "Redis on 127.0.0.1:$port (pid $REDIS_PID, data in $dir)"
@@ -225,3 +226,53 @@ stop_rabbitmq() {
   rabbitmqctl_for "$1" "$2" stop >/dev/null 2>&1 || true
   stop_pid "$RABBITMQ_PID"
 }
+
+# start_rabbitmq_cluster DIR PORT... — one private node per PORT under DIR/rabbit-PORT,
+# started one after another (a small machine cannot start three at once), the second and
+# later joined to the first. The nodes share the rabbitmq user's Erlang cookie.
+start_rabbitmq_cluster() {
+  local dir=$1; shift
+  local first=$1 port
+  for port in "$@"; do
+    start_rabbitmq "$dir/rabbit-$port" "$port"
+    echo "$RABBITMQ_PID" > "$dir/rabbit-$port.pid"
+    if [ "$port" != "$first" ]; then
+      rabbitmqctl_for "$dir/rabbit-$port" "$port" stop_app >/dev/null
+      rabbitmqctl_for "$dir/rabbit-$port" "$port" join_cluster "biggoal-$first@localhost" >/dev/null \
+        || die "node biggoal-$port could not join biggoal-$first"
+      rabbitmqctl_for "$dir/rabbit-$port" "$port" start_app >/dev/null
+      log "biggoal-$port@localhost joined biggoal-$first@localhost"
+    fi
+  done
+}
+
+# start_redis_sentinels DIR MASTER_PORT REPLICA_PORT SENTINEL_PORT... — a Redis master with
+# append-only persistence, one replica of it and a Sentinel per SENTINEL_PORT watching them
+# as "mymaster" (quorum 2, down after 1 s), all on loopback under DIR.
+start_redis_sentinels() {
+  local dir=$1 master=$2 replica=$3; shift 3
+  start_redis "$dir/redis-$master" "$master" --appendonly yes
+  echo "$REDIS_PID" > "$dir/redis-$master.pid"
+  start_redis "$dir/redis-$replica" "$replica" --appendonly yes --replicaof 127.0.0.1 "$master"
+  echo "$REDIS_PID" > "$dir/redis-$replica.pid"
+  local port
+  for port in "$@"; do
+    mkdir -p "$dir/sentinel-$port"
+    # Sentinel rewrites its configuration file as it learns the set, so each has its own.
+    cat > "$dir/sentinel-$port/sentinel.conf" <<CONF
+port $port
+bind 127.0.0.1
+dir $dir/sentinel-$port
+logfile $dir/sentinel-$port/sentinel.log
+sentinel monitor mymaster 127.0.0.1 $master 2
+sentinel down-after-milliseconds mymaster 1000
+sentinel failover-timeout mymaster 5000
+sentinel parallel-syncs mymaster 1
+CONF
+    redis-server "$dir/sentinel-$port/sentinel.conf" --sentinel </dev/null >/dev/null 2>&1 &
+    echo "$!" > "$dir/sentinel-$port.pid"
+    wait_for_port "$port" 10 "redis-sentinel (see $dir/sentinel-$port/sentinel.log)" "$!"
+  done
+  log "Redis master on 127.0.0.1:$master, replica on $replica, sentinels on $*"
+}
+
