@@ -146,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "publish",
             dependencies: [
-                "AMQPMessaging", "Messaging", "Producer", "Settings", "CommandSupport", "AMQP", "ConsumerApp",
+                "AMQPMessaging", "Messaging", "Producer", "Settings", "CommandSupport", "AMQP", "ConsumerApp", "Resilience",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

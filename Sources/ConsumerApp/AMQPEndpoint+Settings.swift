@@ -3,10 +3,10 @@ import SettingKeys
 import Settings
 
 extension AMQPEndpoint {
-    /// The endpoint `link` describes: its URL (with the password file's current password),
-    /// heartbeat and TLS.
-    public init(link: BrokerLink, connectionName: String) {
-        let url = link.currentURL
+    /// The endpoint of node `node` of `link`: its URL (with the password file's current
+    /// password), heartbeat and TLS.
+    public init(link: BrokerLink, node: Int = 0, connectionName: String) {
+        let url = link.currentURL(node: node)
         self.init(host: url.host, port: url.port, user: url.user, password: url.password,
                   virtualHost: url.virtualHost, heartbeatSeconds: link.heartbeatSeconds, connectionName: connectionName,
                   tls: link.tls.map(Self.tls))

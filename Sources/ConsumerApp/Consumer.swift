@@ -47,13 +47,17 @@ public final class Consumer: Sendable {
             replyExchange: settings.amqp.replyExchange, replyRoutingKey: settings.amqp.replyRoutingKey,
             replyQueue: settings.amqp.replyQueue, deadLetterQueue: rules.deadLetterQueue
         )
-        var failures = 0
+        let broker = settings.amqp.broker
+        var rotation = EndpointRotation(count: broker.urls.count, order: broker.urlOrder)
         var lastFailure: MessagingError.Code?
         var sessions = 0
+        var connectedNode: Int?
         while !stopping {
+            let node = rotation.current
+            let address = "\(broker.urls[node].host):\(broker.urls[node].port)"
             do throws(MessagingError) {
                 // Made for each attempt: a password file is read again.
-                let endpoint = AMQPEndpoint(link: settings.amqp.broker, connectionName: settings.serviceName)
+                let endpoint = AMQPEndpoint(link: broker, node: node, connectionName: settings.serviceName)
                 let source = try AMQPDeliverySource(endpoint: endpoint, topology: topology)
                 let channel: AMQPPublishChannel
                 do {
@@ -64,19 +68,31 @@ public final class Consumer: Sendable {
                 }
                 let session = ConsumerSession(source: source, channel: channel, counter: counter, rules: rules, metrics: metrics,
                                               health: health, faults: faults, poisoned: poisoned, logger: logger)
-                logger.info("consuming", metadata: ["queue": "\(settings.amqp.queue)", "prefetch": "\(settings.amqp.prefetch)"])
+                logger.info("consuming", metadata: ["queue": "\(settings.amqp.queue)", "prefetch": "\(settings.amqp.prefetch)",
+                                                    "node": "\(address)"])
                 if sessions > 0 { metrics.reconnects.increment() }
+                if let connectedNode, connectedNode != node { metrics.nodeSwitches.increment() }
+                metrics.connected(to: address)
+                connectedNode = node
                 sessions += 1
                 health.set(nil)
-                failures = 0
+                rotation.succeeded()
                 lastFailure = nil
                 try session.serve { self.stopping }
                 return
             } catch {
                 health.set("broker: \(error.reason)")
                 if error.isPermanent { throw error }
-                failures += 1
-                let wait = settings.amqp.reconnect.delay(afterFailures: failures)
+                metrics.disconnected()
+                guard let rounds = rotation.failed() else {
+                    // Another node is still to be tried: at once, a dead node must not delay a live one.
+                    logger.warning("broker node lost; trying the next", metadata: [
+                        "node": "\(address)", "next": "\(broker.urls[rotation.current].host):\(broker.urls[rotation.current].port)",
+                        "reason": "\(error.reason)",
+                    ])
+                    continue
+                }
+                let wait = settings.amqp.reconnect.delay(afterFailures: rounds)
                 // Logged once per kind of failure, not per attempt.
                 if lastFailure != error.code {
                     logger.warning("broker connection lost; reconnecting", metadata: ["reason": "\(error.reason)", "retryIn": "\(wait)"])

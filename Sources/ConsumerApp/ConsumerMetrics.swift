@@ -26,8 +26,21 @@ struct ConsumerMetrics {
     private let deliveries: [DeliveryOutcome: Counter]
     private let replies: [ReplyOutcome: Counter]
     let reconnects = Counter(label: "biggoal_consumer_reconnects_total")
+    /// Reconnections that landed on another node of the cluster than the last session's.
+    let nodeSwitches = Counter(label: "biggoal_consumer_broker_node_switches_total")
+    /// 1 for the node the consumer is connected to (labelled `node="host:port"`), 0 for the
+    /// ones it was connected to before.
+    private let nodeGauges = NodeGauges()
     let inFlight = Gauge(label: "biggoal_consumer_prefetch_in_flight")
     private let processing = Metrics.Timer(label: "biggoal_consumer_processing_duration_seconds")
+
+    func connected(to node: String) {
+        nodeGauges.set(node)
+    }
+
+    func disconnected() {
+        nodeGauges.set(nil)
+    }
 
     init() {
         deliveries = Dictionary(uniqueKeysWithValues: DeliveryOutcome.allCases.map {
@@ -49,5 +62,18 @@ struct ConsumerMetrics {
     /// Records how long deliveries waited from being taken to being settled.
     func processed(_ count: Int, nanoseconds: Int64) {
         for _ in 0..<count { processing.recordNanoseconds(nanoseconds) }
+    }
+}
+
+/// The `biggoal_consumer_broker_node` info gauges, one per node seen. Touched by the
+/// consumer's thread only.
+private final class NodeGauges: @unchecked Sendable {
+    private var gauges: [String: Gauge] = [:]
+
+    func set(_ current: String?) {
+        if let current, gauges[current] == nil {
+            gauges[current] = Gauge(label: "biggoal_consumer_broker_node", dimensions: [("node", current)])
+        }
+        for (node, gauge) in gauges { gauge.record(node == current ? 1 : 0) }
     }
 }

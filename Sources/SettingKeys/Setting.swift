@@ -126,15 +126,12 @@ extension Setting where Value == [String] {
                             check: @escaping @Sendable (String) -> String? = { _ in nil }) -> Setting {
         Setting(key: key, defaultValue: [], help: help, defaultText: "(empty)", kind: "list", example: .string("")) {
             source, key, fallback throws(SettingsError) in
-            var elements: [String] = []
-            _ = try source.string(key, default: fallback.joined(separator: ",")) { text in
-                elements = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            try source.list(key, default: fallback) { elements in
                 for (position, element) in elements.enumerated() {
                     if let problem = check(element) { return "element \(position + 1): \(problem)" }
                 }
                 return nil
             }
-            return elements
         }
     }
 }

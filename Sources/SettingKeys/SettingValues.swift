@@ -18,6 +18,11 @@ public protocol SettingValues {
     /// A string that `validate` accepts (it returns the problem, or nil).
     func string(_ key: String, default fallback: String, validate: (String) -> String?) throws(SettingsError) -> String
 
+    /// A list that `validate` accepts (it returns the problem, or nil): comma-separated in
+    /// the environment and on the command line, an array or a comma-separated string in the
+    /// file; elements trimmed, empty ones dropped.
+    func list(_ key: String, default fallback: [String], validate: ([String]) -> String?) throws(SettingsError) -> [String]
+
     /// A string turned into a value by `parse`, which throws a description of the problem;
     /// the error never echoes the text, which may hold a password.
     func parsed<Value>(_ key: String, default text: String, _ parse: (String) throws -> Value) throws(SettingsError) -> Value

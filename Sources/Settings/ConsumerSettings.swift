@@ -37,7 +37,7 @@ public struct ConsumerSettings: ServiceSettings, Equatable {
     public var loggable: [String: String] {
         [
             "serviceName": serviceName,
-            "amqp.url": amqp.broker.url.description,
+            "amqp.url": amqp.broker.urls.map(\.description).joined(separator: ","),
             "amqp.tls": amqp.broker.tls.map { "on, verifyPeer=\($0.verifyPeer) verifyHostname=\($0.verifyHostname)" } ?? "off",
             "amqp.queue": amqp.queue,
             "amqp.prefetch": "\(amqp.prefetch)",

@@ -111,6 +111,25 @@ public struct SettingsSource: SettingValues, Sendable {
         }
     }
 
+    public func list(_ key: String, default fallback: [String], validate: ([String]) -> String?) throws(SettingsError) -> [String] {
+        precondition(knownKeys.contains(key), "\(key) is not a known key")
+        var values = reader.stringArray(forKey: ConfigKey(key), default: fallback)
+        var origin: String
+        do {
+            origin = try self.origin(of: key, expected: "a list")
+        } catch {
+            // The file may hold the list as one comma-separated string, as the environment does.
+            let (text, textOrigin) = try readString(key, default: "")
+            values = [text]
+            origin = textOrigin
+        }
+        let elements = values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let problem = validate(elements) {
+            throw SettingsError(key: key, source: origin, problem: problem)
+        }
+        return elements
+    }
+
     private func readString(_ key: String, default defaultValue: String) throws(SettingsError) -> (String, String) {
         precondition(knownKeys.contains(key), "\(key) is not a known key")
         let value = reader.string(forKey: ConfigKey(key), default: defaultValue)

@@ -6,6 +6,7 @@ import ConsumerApp
 import Foundation
 import Messaging
 import Producer
+import Resilience
 import Settings
 
 @main
@@ -54,16 +55,31 @@ struct PublishCommand: SettingsCommand {
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
     }
 
+    /// A channel on the first node of `broker` that answers, in `amqp.urlOrder`; the last
+    /// node's error when none does, or the first refusal that another node would not mend.
+    private func connect(_ broker: BrokerLink) throws(MessagingError) -> AMQPPublishChannel {
+        let rotation = EndpointRotation(count: broker.urls.count, order: broker.urlOrder)
+        var lastError: MessagingError?
+        for node in rotation.order {
+            do {
+                return try AMQPPublishChannel(endpoint: AMQPEndpoint(link: broker, node: node, connectionName: "biggoal-publish"))
+            } catch {
+                if error.isPermanent { throw error }
+                lastError = error
+            }
+        }
+        throw lastError!
+    }
+
     func run() async throws {
         let settings = try await loadSettings()
         let queue = self.queue ?? settings.queue
-        let endpoint = AMQPEndpoint(link: settings.broker, connectionName: "biggoal-publish")
         let prefix = idPrefix ?? UUID().uuidString.prefix(8).lowercased()
         let showProgress = isatty(STDERR_FILENO) != 0
 
         let channel: AMQPPublishChannel
         do {
-            channel = try AMQPPublishChannel(endpoint: endpoint)
+            channel = try connect(settings.broker)
             try channel.declareQueue(queue)
         } catch {
             printError("\(error)")
