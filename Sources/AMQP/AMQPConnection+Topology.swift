@@ -8,9 +8,10 @@ extension AMQPConnection {
     }
 
     /// Declares a queue (idempotent when the arguments match; 406 when they do not).
-    public func declareQueue(_ name: String, durable: Bool, channel: UInt16) throws(AMQPError) {
+    public func declareQueue(_ name: String, durable: Bool, arguments: AMQPTable = AMQPTable(), channel: UInt16) throws(AMQPError) {
         withArena { arena in
-            _ = amqp_queue_declare(state, channel, arena.bytes(name), 0, durable ? 1 : 0, 0, 0, amqp_empty_table)
+            let table = arguments.cTable(in: arena)
+            _ = amqp_queue_declare(state, channel, arena.bytes(name), 0, durable ? 1 : 0, 0, 0, table)
         }
         try checkLastReply(channel: channel, "queue.declare \(name)")
     }

@@ -21,9 +21,14 @@ public final class AMQPDeliverySource: DeliverySource {
         public var replyQueue: String
         /// Declared with the rest when not nil.
         public var deadLetterQueue: String?
+        public var queueType: QueueType
+        /// The broker's delivery limit of a quorum inbound queue.
+        public var deliveryLimit: Int
 
         public init(queue: String, prefetch: Int, declare: Bool, replyExchange: String, replyRoutingKey: String, replyQueue: String,
-                    deadLetterQueue: String? = nil) {
+                    deadLetterQueue: String? = nil, queueType: QueueType = .classic, deliveryLimit: Int = 5) {
+            self.queueType = queueType
+            self.deliveryLimit = deliveryLimit
             self.queue = queue
             self.prefetch = prefetch
             self.declare = declare
@@ -31,6 +36,11 @@ public final class AMQPDeliverySource: DeliverySource {
             self.replyRoutingKey = replyRoutingKey
             self.replyQueue = replyQueue
             self.deadLetterQueue = deadLetterQueue
+        }
+
+        /// The inbound queue as `publish` must declare it too.
+        public var inbound: InboundQueue {
+            InboundQueue(name: queue, type: queueType, deliveryLimit: deliveryLimit, deadLetterQueue: deadLetterQueue)
         }
     }
 
@@ -44,14 +54,15 @@ public final class AMQPDeliverySource: DeliverySource {
             connection = try endpoint.connect()
             try connection.openChannel(Self.channel)
             if topology.declare {
-                try connection.declareQueue(topology.queue, durable: true, channel: Self.channel)
+                // The dead-letter queue first: a quorum inbound queue names it.
+                if let deadLetterQueue = topology.deadLetterQueue {
+                    try connection.declareQueue(deadLetterQueue, durable: true, arguments: topology.queueType.arguments, channel: Self.channel)
+                }
+                try connection.declareQueue(topology.queue, durable: true, arguments: topology.inbound.arguments, channel: Self.channel)
                 try connection.declareExchange(topology.replyExchange, type: "direct", durable: true, channel: Self.channel)
-                try connection.declareQueue(topology.replyQueue, durable: true, channel: Self.channel)
+                try connection.declareQueue(topology.replyQueue, durable: true, arguments: topology.queueType.arguments, channel: Self.channel)
                 try connection.bindQueue(topology.replyQueue, exchange: topology.replyExchange,
                                          routingKey: topology.replyRoutingKey, channel: Self.channel)
-                if let deadLetterQueue = topology.deadLetterQueue {
-                    try connection.declareQueue(deadLetterQueue, durable: true, channel: Self.channel)
-                }
             }
             try connection.setPrefetch(topology.prefetch, channel: Self.channel)
             consumerTag = try connection.consume(topology.queue, channel: Self.channel)

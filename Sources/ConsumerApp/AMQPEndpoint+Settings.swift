@@ -17,3 +17,13 @@ extension AMQPEndpoint {
             verifyPeer: options.verifyPeer, verifyHostname: options.verifyHostname)
     }
 }
+
+extension QueueType {
+    /// The adapter's queue type for the setting's.
+    public init(_ kind: AMQPSettings.QueueKind) {
+        switch kind {
+        case .classic: self = .classic
+        case .quorum: self = .quorum
+        }
+    }
+}

@@ -45,7 +45,8 @@ public final class Consumer: Sendable {
         let topology = AMQPDeliverySource.Topology(
             queue: settings.amqp.queue, prefetch: settings.amqp.prefetch, declare: settings.amqp.declare,
             replyExchange: settings.amqp.replyExchange, replyRoutingKey: settings.amqp.replyRoutingKey,
-            replyQueue: settings.amqp.replyQueue, deadLetterQueue: rules.deadLetterQueue
+            replyQueue: settings.amqp.replyQueue, deadLetterQueue: rules.deadLetterQueue,
+            queueType: QueueType(settings.amqp.queueType), deliveryLimit: settings.amqp.maxAttempts
         )
         let broker = settings.amqp.broker
         var rotation = EndpointRotation(count: broker.urls.count, order: broker.urlOrder)
@@ -82,7 +83,7 @@ public final class Consumer: Sendable {
                 return
             } catch {
                 health.set("broker: \(error.reason)")
-                if error.isPermanent { throw error }
+                if error.isPermanent { throw Self.explained(error, queueType: settings.amqp.queueType) }
                 metrics.disconnected()
                 guard let rounds = rotation.failed() else {
                     // Another node is still to be tried: at once, a dead node must not delay a live one.
@@ -101,6 +102,19 @@ public final class Consumer: Sendable {
                 sleep(for: wait)
             }
         }
+    }
+
+    /// A refusal with what to do about it, where the broker's words do not say: a queue that
+    /// exists with other arguments (another type, most often) cannot be changed in place.
+    /// The broker names the first argument that differs, which for a change of type may be
+    /// any of those a quorum inbound queue carries.
+    static func explained(_ error: MessagingError, queueType: AMQPSettings.QueueKind) -> MessagingError {
+        guard error.reason.contains("inequivalent arg") else { return error }
+        let hint = "the queue exists with other arguments than amqp.queueType=\(queueType.rawValue) gives it (a quorum inbound queue "
+            + "carries x-queue-type, x-delivery-limit from amqp.maxAttempts and dead-lettering into amqp.deadLetterQueue), and a "
+            + "queue's type and arguments cannot change: set amqp.queueType back, or migrate: stop the publishers, let the consumer "
+            + "drain the queue, delete it (rabbitmqctl delete_queue NAME) and start the consumer with the new type, which declares it again"
+        return MessagingError(error.code, reason: "\(error.reason); \(hint)", isPermanent: true, underlying: error.underlying)
     }
 
     /// Sleeps, waking early when a stop is requested.

@@ -21,19 +21,29 @@ public struct AMQPSettings: Sendable, Equatable {
         "amqp.deadLetterQueue", default: "", defaultText: "<amqp.queue>.dead",
         help: "Where unanswerable hellos go, with the reason in headers; empty drops them."
     ) { name in name.utf8.count > 255 ? "is longer than 255 bytes" : nil }
+    public static let queueType = Setting.choice(
+        "amqp.queueType", default: QueueKind.classic.rawValue, among: QueueKind.allCases.map(\.rawValue),
+        help: "The inbound, reply and dead-letter queues' type: classic, as the original deployment's, or quorum, replicated over a cluster (with amqp.maxAttempts as the broker's x-delivery-limit)"
+    )
     public static let maxMessageBytes = Setting.integer("amqp.maxMessageBytes", default: 1 << 20, in: 0...(512 << 20),
                                                         help: "Hellos with longer bodies are dead-lettered unread.")
     public static let reconnect = BackoffSettings(prefix: "amqp", what: "the broker",
                                                   default: Backoff(initial: .milliseconds(500), maximum: .seconds(30)))
 
-    /// The keys `publish` reads too.
-    static let connectionDeclarations = BrokerLink.declarations + [queue.declaration]
+    /// The keys `publish` reads too: it declares the inbound queue as the consumer does.
+    static let connectionDeclarations = BrokerLink.declarations + [queue.declaration, queueType.declaration, maxAttempts.declaration,
+                                                                   deadLetterQueue.declaration]
 
     static let declarations = connectionDeclarations + [
         prefetch.declaration, declare.declaration, replyExchange.declaration, replyRoutingKey.declaration, replyQueue.declaration,
-        replyBody.declaration, refusedReplyTo.declaration, maxAttempts.declaration, deadLetterQueue.declaration,
-        maxMessageBytes.declaration,
+        replyBody.declaration, refusedReplyTo.declaration, maxMessageBytes.declaration,
     ] + reconnect.declarations
+
+    /// The queue types, as settings name them. (The AMQP adapter has its own, which the
+    /// programs map this onto: settings must not load the broker library into `api`.)
+    public enum QueueKind: String, Sendable, CaseIterable {
+        case classic, quorum
+    }
 
     public var broker: BrokerLink
     public var queue: String
@@ -48,6 +58,7 @@ public struct AMQPSettings: Sendable, Equatable {
     /// Nil: hellos that cannot be answered are dropped (acknowledged) instead.
     public var deadLetterQueue: String?
     public var maxMessageBytes: Int
+    public var queueType: QueueKind
     public var reconnect: Backoff
 
     init(_ source: SettingsSource) throws(SettingsError) {
@@ -67,6 +78,7 @@ public struct AMQPSettings: Sendable, Equatable {
         }
         self.deadLetterQueue = deadLetterQueue.isEmpty ? nil : deadLetterQueue
         maxMessageBytes = try source.read(Self.maxMessageBytes)
+        queueType = QueueKind(rawValue: try source.read(Self.queueType))!
         reconnect = try Self.reconnect.read(source)
     }
 }

@@ -130,6 +130,11 @@ public struct SettingsSource: SettingValues, Sendable {
         return elements
     }
 
+    /// Whether any layer sets `key`, for defaults that follow other values.
+    public func isSet(_ key: String) throws(SettingsError) -> Bool {
+        try readString(key, default: "").1 != "default"
+    }
+
     private func readString(_ key: String, default defaultValue: String) throws(SettingsError) -> (String, String) {
         precondition(knownKeys.contains(key), "\(key) is not a known key")
         let value = reader.string(forKey: ConfigKey(key), default: defaultValue)

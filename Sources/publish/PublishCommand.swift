@@ -80,7 +80,8 @@ struct PublishCommand: SettingsCommand {
         let channel: AMQPPublishChannel
         do {
             channel = try connect(settings.broker)
-            try channel.declareQueue(queue)
+            try channel.declare(InboundQueue(name: queue, type: QueueType(settings.queueType), deliveryLimit: settings.maxAttempts,
+                                             deadLetterQueue: settings.deadLetterQueue(of: queue)))
         } catch {
             printError("\(error)")
             // A certificate that does not verify, or refused credentials, is the

@@ -3,6 +3,8 @@ import Glibc
 import ServiceTestSupport
 import Testing
 
+// Inside the serialized broker suite: a test there restarts the broker.
+extension BrokerTests {
 /// Passwords from files, as container platforms hand them over, and URLs that would
 /// misplace a secret, through the built binaries.
 @Suite("secrets from files")
@@ -75,4 +77,5 @@ struct SecretFileTests {
         #expect(refused.output.contains("ACCESS_REFUSED") || refused.output.contains("403"), "\(refused.output)")
         try? AMQPTestClient().deleteQueue(queue)
     }
+}
 }

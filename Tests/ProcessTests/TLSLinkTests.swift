@@ -2,6 +2,8 @@ import Foundation
 import ServiceTestSupport
 import Testing
 
+// Inside the serialized broker suite: a test there restarts the broker.
+extension BrokerTests {
 /// `consumer`, `publish` and `api` over TLS to RabbitMQ and Redis TLS listeners that ask for
 /// client certificates, with the throw-away certificates `scripts/test` makes.
 @Suite("TLS links: consumer, publish and api")
@@ -106,4 +108,5 @@ struct TLSLinkTests {
         let plain = try runBinary("publish", arguments: ["--amqp-url", "amqp://guest:guest@localhost:\(tls.amqpsPort)/%2F", "--count", "1"])
         #expect(plain.status != 0)
     }
+}
 }
