@@ -37,6 +37,10 @@ enum ConsumerAction {
     case setProblem(String?)
     /// What goes wrong for some messages lately (`ConsumerHealth.degrade`).
     case degrade(String)
+    /// The publishing channel has gone bad without being closed: end the session, so the
+    /// consumer connects anew (what it holds goes back to the queue; the dedupe marks keep
+    /// the counts exact).
+    case renewConnection(reason: String)
 }
 
 /// One fault, by kind: `FaultLog` logs a kind at most once per interval.

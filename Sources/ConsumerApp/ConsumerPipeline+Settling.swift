@@ -123,6 +123,7 @@ extension ConsumerPipeline {
         switch outcome {
         case .confirmed:
             emit(.countReply(.confirmed))
+            refusingRepliesSince = nil
             return .answered
         case .returned where reply.isToRequester:
             emit(.countReply(.returned))
@@ -142,6 +143,14 @@ extension ConsumerPipeline {
             emit(.countReply(.nacked))
             emit(.fault(ConsumerFault(kind: "reply_refused", level: .warning, message: "the broker refused a reply; will retry")))
             emit(.degrade("the broker refuses replies"))
+            if let since = refusingRepliesSince {
+                if now.instant - since >= Self.refusalsBeforeRenewal {
+                    refusingRepliesSince = nil
+                    emit(.renewConnection(reason: "the broker has refused every reply for \(Self.refusalsBeforeRenewal); connecting anew"))
+                }
+            } else {
+                refusingRepliesSince = now.instant
+            }
             return .keep(retriedLater(job))
         case .nacked:
             emit(.countReply(.nacked))

@@ -157,6 +157,8 @@ public final class ConsumerSession {
             health.set(problem)
         case .degrade(let reason):
             health.degrade(reason)
+        case .renewConnection(let reason):
+            throw MessagingError(reason: reason)
         }
     }
 

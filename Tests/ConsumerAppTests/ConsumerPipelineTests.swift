@@ -181,6 +181,30 @@ struct ConsumerPipelineOutcomeTests {
         #expect(harness.acknowledged == [1] && harness.store.sent == 1)
     }
 
+    @Test func repliesRefusedForTwoSecondsRenewTheConnection() {
+        var harness = PipelineHarness()
+        harness.deliver(["a"])
+        harness.resolve(as: .nacked)
+        harness.advance(.seconds(1))
+        harness.resolve(as: .nacked)
+        #expect(harness.renewals.isEmpty, "one second of refusals may be a passing election")
+        harness.advance(.milliseconds(1100))
+        harness.resolve(as: .nacked)
+        #expect(harness.renewals.count == 1)
+        #expect(harness.acknowledged.isEmpty, "the hello waits for its reply, on the next connection")
+
+        // A confirm in between starts the clock again.
+        var recovering = PipelineHarness()
+        recovering.deliver(["b", "c"])
+        recovering.resolve(as: .nacked)
+        recovering.advance(.milliseconds(1500))
+        recovering.resolve()
+        recovering.advance(.milliseconds(1500))
+        recovering.deliver(["d"])
+        recovering.resolve(as: .nacked)
+        #expect(recovering.renewals.isEmpty)
+    }
+
     @Test func anUnsendableReplyIsDeadLettered() {
         var harness = PipelineHarness()
         harness.deliver(["a"])

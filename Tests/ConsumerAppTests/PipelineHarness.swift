@@ -40,6 +40,7 @@ struct PipelineHarness {
     var faults: [String] = []
     var problems: [String?] = []
     var degradations: [String] = []
+    var renewals: [String] = []
     var processed = 0
     /// Tags delivered and not yet acknowledged or requeued, as the broker sees them.
     private(set) var unsettled: [UInt64] = []
@@ -132,6 +133,8 @@ struct PipelineHarness {
             problems.append(problem)
         case .degrade(let reason):
             degradations.append(reason)
+        case .renewConnection(let reason):
+            renewals.append(reason)
         }
     }
 
