@@ -26,10 +26,12 @@ public final class APIApplication: Sendable {
         let rules = AccessRules(settings: settings.access, tokens: tokens)
         let storeConfiguration = settings.redis
         let storeLogger = logger
+        // One watcher of the Sentinels for the whole process; every loop's store asks it.
+        let sentinels = settings.redis.sentinel.map { SentinelMaster(configuration: $0, logger: logger) }
         let serverBox = Mutex<HTTPServer?>(nil)
         let openConnections: @Sendable () -> Int = { serverBox.withLock { $0?.connectionCount ?? 0 } }
         server = HTTPServer(configuration: settings.http, logger: logger) { loop in
-            let store = RedisCounterStore(loop: loop, configuration: storeConfiguration, logger: storeLogger)
+            let store = RedisCounterStore(loop: loop, configuration: storeConfiguration, logger: storeLogger, sentinels: sentinels)
             return APIResponder(store: store, metrics: APIMetrics(registry: registry, openConnections: openConnections), access: rules)
         }
         serverBox.withLock { $0 = server }

@@ -36,7 +36,9 @@ public final class Consumer: Sendable {
     /// Runs until stopped. Connection losses are retried with `amqp.reconnect` back-off; a
     /// refusal that retrying cannot fix is thrown.
     public func run() throws(MessagingError) {
-        let counter = RedisBatchCounterStore(configuration: settings.redis)
+        let sentinels = settings.redis.sentinel.map { SentinelMaster(configuration: $0, logger: logger) }
+        defer { sentinels?.stop() }
+        let counter = RedisBatchCounterStore(configuration: settings.redis, sentinels: sentinels)
         let metrics = ConsumerMetrics()
         // One for the whole run: a fault that outlives a reconnect stays rate-limited.
         let faults = FaultLog(logger: logger)

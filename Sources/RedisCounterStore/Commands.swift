@@ -32,7 +32,28 @@ struct Commands {
             }
         }
         if let select { handshake.append(select) }
+        // Behind Sentinel, the address may be stale: only the master takes the counts.
+        if configuration.sentinel != nil { handshake.append(RedisCommand(["ROLE"])) }
         return handshake
+    }
+
+    /// What is wrong with a handshake reply, or nil: a refusal, or a `ROLE` that is not the
+    /// master's.
+    static func handshakeProblem(_ reply: RedisReply) -> String? {
+        switch reply {
+        case .error(let message):
+            return "Redis refused the connection setup: \(message)"
+        case .array(let parts) where parts.first.map({ $0 != .bulk(Array("master".utf8)) }) ?? false:
+            return "connected to a Redis that is not the master (a failover in progress?)"
+        default:
+            return nil
+        }
+    }
+
+    /// Whether an error reply means the connection reached a replica (`READONLY`): the
+    /// master has moved, and a new connection must ask the Sentinels where.
+    static func isReadOnly(_ message: String) -> Bool {
+        message.hasPrefix("READONLY")
     }
 
     func increment(_ counter: Counter) -> RedisCommand {

@@ -15,9 +15,13 @@ public final class RedisBatchCounterStore: BatchCounterStore {
     private var tlsContext: TLSClientContext?
     private var scriptSHAs: [String: String] = [:]
 
-    public init(configuration: RedisCounterStore.Configuration) {
+    /// Where the master is, when Sentinels manage Redis.
+    private let sentinels: SentinelMaster?
+
+    public init(configuration: RedisCounterStore.Configuration, sentinels: SentinelMaster? = nil) {
         self.configuration = configuration
         self.commands = Commands(configuration)
+        self.sentinels = sentinels
     }
 
     public func countReceived(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) -> [ReceivedHello] {
@@ -101,6 +105,11 @@ public final class RedisBatchCounterStore: BatchCounterStore {
             }
             let reply = try roundTrip([RedisCommand(["EVALSHA", sha, String(keys.count)] + keys + arguments)])[0]
             if case .error(let message) = reply {
+                if Commands.isReadOnly(message) {
+                    // A replica since the last call: drop it, the next call asks the Sentinels.
+                    connection = nil
+                    throw CounterStoreError(reason: "Redis answered READONLY: the master has moved")
+                }
                 if message.hasPrefix("NOSCRIPT") {
                     scriptSHAs[source] = nil
                     continue
@@ -126,11 +135,18 @@ public final class RedisBatchCounterStore: BatchCounterStore {
     private func connected() throws(CounterStoreError) -> RedisConnection {
         if let connection { return connection }
         if tlsContext == nil, configuration.tls != nil { tlsContext = try configuration.makeTLSContext() }
+        var address = (host: configuration.host, port: configuration.port)
+        if let sentinels {
+            guard let master = sentinels.current else { throw CounterStoreError(reason: "no Sentinel has said where the Redis master is yet") }
+            address = master
+        }
         do throws(RedisError) {
-            let fresh = try RedisConnection.connect(host: configuration.host, port: configuration.port, tls: tlsContext,
+            let fresh = try RedisConnection.connect(host: address.host, port: address.port, tls: tlsContext,
                                                     timeoutMilliseconds: configuration.timeoutMilliseconds)
             for reply in try fresh.roundTrip(commands.handshake(), timeoutMilliseconds: configuration.timeoutMilliseconds) {
-                if case .error(let message) = reply { throw RedisError.refused(message) }
+                if let problem = Commands.handshakeProblem(reply) {
+                    throw reply.isError ? RedisError.refused(problem) : RedisError(.io, problem)
+                }
             }
             connection = fresh
             return fresh

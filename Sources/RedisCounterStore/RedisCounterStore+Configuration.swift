@@ -14,6 +14,8 @@ extension RedisCounterStore {
         public var passwordFile: SecretFile?
         /// Nil for plain TCP (`redis://`).
         public var tls: TLSOptions?
+        /// When set, the master is wherever these Sentinels say, not at `host`:`port`.
+        public var sentinel: SentinelMaster.Configuration?
         public var database: Int
         public var timeoutMilliseconds: Int
         public var receivedKey: String
@@ -33,6 +35,7 @@ extension RedisCounterStore {
             password: String? = nil,
             passwordFile: SecretFile? = nil,
             tls: TLSOptions? = nil,
+            sentinel: SentinelMaster.Configuration? = nil,
             database: Int = 0,
             timeoutMilliseconds: Int = 1000,
             receivedKey: String = "received_hello",
@@ -47,6 +50,7 @@ extension RedisCounterStore {
             self.password = password
             self.passwordFile = passwordFile
             self.tls = tls
+            self.sentinel = sentinel
             self.database = database
             self.timeoutMilliseconds = timeoutMilliseconds
             self.receivedKey = receivedKey
@@ -82,13 +86,30 @@ extension RedisCounterStore.Configuration {
                                                           help: "How long a message id is remembered.")
         public static let reconnect = BackoffSettings(prefix: "redis", what: "Redis", default: defaults.reconnect)
         public static let tls = TLSSettings(prefix: "redis", scheme: "rediss://", what: "Redis")
+        public static let sentinels = Setting.list(
+            "redis.sentinels",
+            help: "Sentinels (host:port, comma-separated) that say where the master is; when set, redis.url gives only the credentials and database.",
+            check: { entry in Self.hostAndPort(entry) == nil ? "expected host:port" : nil }
+        )
+        public static let sentinelMaster = Setting.name("redis.sentinelMaster", default: "mymaster",
+                                                        help: "The master's name as the Sentinels know it.")
+        public static let sentinelPasswordFile = Setting.string(
+            "redis.sentinelPasswordFile", default: "", help: "A file whose first line is the Sentinels' own password (requirepass in sentinel.conf)."
+        )
+
+        static func hostAndPort(_ entry: String) -> (host: String, port: Int)? {
+            guard let colon = entry.lastIndex(of: ":"), let port = Int(entry[entry.index(after: colon)...]), (1...65535).contains(port),
+                  colon > entry.startIndex else { return nil }
+            return (String(entry[..<colon]), port)
+        }
     }
 
     /// Every `redis.*` key, in the order help and docs list them.
     public static let declarations = [
         Keys.url.declaration, Keys.passwordFile.declaration, Keys.timeoutMs.declaration, Keys.receivedKey.declaration, Keys.sentKey.declaration,
         Keys.dedupePrefix.declaration, Keys.dedupeSeconds.declaration,
-    ] + Keys.tls.declarations + Keys.reconnect.declarations
+    ] + [Keys.sentinels.declaration, Keys.sentinelMaster.declaration, Keys.sentinelPasswordFile.declaration]
+        + Keys.tls.declarations + Keys.reconnect.declarations
 
     /// The configuration from the `redis.*` keys.
     public init(_ values: some SettingValues) throws(SettingsError) {
@@ -99,7 +120,8 @@ extension RedisCounterStore.Configuration {
         }
         self.init(
             host: url.host, port: url.port, username: url.username, password: try passwordFile?.firstLine() ?? url.password,
-            passwordFile: passwordFile, tls: try Keys.tls.read(values, enabled: url.usesTLS), database: url.database,
+            passwordFile: passwordFile, tls: try Keys.tls.read(values, enabled: url.usesTLS),
+            sentinel: try Self.readSentinel(values), database: url.database,
             timeoutMilliseconds: try values.read(Keys.timeoutMs),
             receivedKey: try values.read(Keys.receivedKey),
             sentKey: try values.read(Keys.sentKey),
@@ -107,6 +129,15 @@ extension RedisCounterStore.Configuration {
             dedupeSeconds: try values.read(Keys.dedupeSeconds),
             reconnect: try Keys.reconnect.read(values)
         )
+    }
+
+    private static func readSentinel(_ values: some SettingValues) throws(SettingsError) -> SentinelMaster.Configuration? {
+        let sentinels = try values.read(Keys.sentinels).compactMap(Keys.hostAndPort)
+        guard !sentinels.isEmpty else { return nil }
+        let path = try values.read(Keys.sentinelPasswordFile)
+        let password = path.isEmpty ? nil : try SecretFile(key: Keys.sentinelPasswordFile.key, path: path).firstLine()
+        return SentinelMaster.Configuration(sentinels: sentinels, masterName: try values.read(Keys.sentinelMaster), password: password,
+                                            timeoutMilliseconds: min(try values.read(Keys.timeoutMs), 1000))
     }
 
     /// The password for a new connection: the file's first line now, or, should the file

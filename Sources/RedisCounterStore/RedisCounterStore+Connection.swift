@@ -9,8 +9,10 @@ extension RedisCounterStore {
         let connection: RedisConnection
         do throws(CounterStoreError) {
             if tlsContext == nil, configuration.tls != nil { tlsContext = try configuration.makeTLSContext() }
+            let (host, port) = try address()
+            connectedAddress = "\(host):\(port)"
             do {
-                connection = try RedisConnection(host: configuration.host, port: configuration.port, tls: tlsContext)
+                connection = try RedisConnection(host: host, port: port, tls: tlsContext)
             } catch {
                 throw CounterStoreError(connecting: error)
             }
@@ -27,11 +29,20 @@ extension RedisCounterStore {
         for command in commands.handshake() {
             connection.append(command)
             waiting.append(Waiting(deadline: loop.now + link.timeout) { [unowned self] result in
-                if case .success(.error(let message)) = result {
-                    fail(CounterStoreError(.refused, reason: "Redis refused the connection setup: \(message)"))
+                if case .success(let reply) = result, let problem = Commands.handshakeProblem(reply) {
+                    fail(CounterStoreError(reply.isError ? .refused : .unavailable, reason: problem))
                 }
             })
         }
+    }
+
+    /// Where to connect: the Sentinels' master when there are Sentinels, else the URL's.
+    private func address() throws(CounterStoreError) -> (String, Int) {
+        guard let sentinels else { return (configuration.host, configuration.port) }
+        guard let master = sentinels.current else {
+            throw CounterStoreError(reason: "no Sentinel has said where the Redis master is yet")
+        }
+        return master
     }
 
     /// Fails every waiting call, drops the connection and schedules the next attempt.
@@ -96,7 +107,7 @@ extension RedisCounterStore {
             }
             let (isReconnect, isNews) = link.connected()
             if isReconnect { metrics.reconnects.increment() }
-            if isNews { logger.info("connected to Redis", metadata: ["address": "\(configuration.host):\(configuration.port)"]) }
+            if isNews { logger.info("connected to Redis", metadata: ["address": "\(connectedAddress)"]) }
             return writeOutput(connection)
         }
         if events.contains(.readable) || events.contains(.failed) {
@@ -114,10 +125,13 @@ extension RedisCounterStore {
                 guard firstWaiting < waiting.count else {
                     return fail(CounterStoreError(reason: "reply from Redis with no command waiting"))
                 }
+                if case .error(let message) = reply, Commands.isReadOnly(message) {
+                    return fail(CounterStoreError(reason: "Redis answered READONLY: the master has moved"))
+                }
                 let entry = waiting[firstWaiting]
                 firstWaiting += 1
                 if !reply.isError, link.answered() {
-                    logger.info("Redis is back", metadata: ["address": "\(configuration.host):\(configuration.port)"])
+                    logger.info("Redis is back", metadata: ["address": "\(connectedAddress)"])
                 }
                 entry.handler(.success(reply))
                 // A handler may have failed the connection (a refused handshake).

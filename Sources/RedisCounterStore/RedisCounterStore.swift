@@ -32,6 +32,10 @@ public final class RedisCounterStore: CounterStore {
     var connection: RedisConnection?
     /// Made at the first connection when the link is TLS, then kept.
     var tlsContext: TLSClientContext?
+    /// Where the master is, when Sentinels manage Redis.
+    let sentinels: SentinelMaster?
+    /// The address of the current connection, for the log.
+    var connectedAddress = ""
     /// Calls awaiting replies, oldest first from `firstWaiting`.
     var waiting: [Waiting] = []
     var firstWaiting = 0
@@ -42,8 +46,9 @@ public final class RedisCounterStore: CounterStore {
 
     /// Creates the store on `loop` and starts connecting. Call on the loop's thread (or
     /// before the loop runs).
-    public init(loop: EventLoop, configuration: Configuration, logger: Logger) {
+    public init(loop: EventLoop, configuration: Configuration, logger: Logger, sentinels: SentinelMaster? = nil) {
         self.loop = loop
+        self.sentinels = sentinels
         self.configuration = configuration
         self.logger = logger
         commands = Commands(configuration)

@@ -37,6 +37,7 @@ public struct APISettings: ServiceSettings, Equatable {
             "http.auth": access.requiresToken ? "\(tokens.count) token(s), protect=\(access.protect.rawValue)" : "off",
             "http.countOnGet": "\(access.countOnGet)",
             "redis.url": redis.maskedURL,
+            "redis.sentinels": redis.sentinel.map { "\($0.sentinels.map { "\($0.host):\($0.port)" }.joined(separator: ",")) master=\($0.masterName)" } ?? "off",
             "redis.timeoutMs": "\(redis.timeoutMilliseconds)",
             "redis.keys": "\(redis.receivedKey),\(redis.sentKey)",
             "log.level": log.level.rawValue,

@@ -46,6 +46,7 @@ public struct ConsumerSettings: ServiceSettings, Equatable {
             "amqp.maxAttempts": "\(amqp.maxAttempts)",
             "amqp.maxMessageBytes": "\(amqp.maxMessageBytes)",
             "redis.url": redis.maskedURL,
+            "redis.sentinels": redis.sentinel.map { "\($0.sentinels.map { "\($0.host):\($0.port)" }.joined(separator: ",")) master=\($0.masterName)" } ?? "off",
             "redis.keys": "\(redis.receivedKey),\(redis.sentKey)",
             "log.level": log.level.rawValue,
             "consumer.metrics": metricsPort == 0 ? "off" : "\(metricsHost):\(metricsPort)",

@@ -40,7 +40,9 @@ struct RedisCounterStoreTests {
         let frozen = await driver.increment(.received)
         let waited = Date().timeIntervalSince(started)
         #expect(throws: CounterStoreError.self) { try frozen.get() }
-        #expect(waited < 0.8, "took \(waited) s with a 300 ms timeout")
+        // Without the deadline it would wait until Redis thaws; the slack is for a loop
+        // thread that the whole suite running on two cores keeps from the CPU.
+        #expect(waited < 2.5, "took \(waited) s with a 300 ms timeout")
 
         server.thaw()
         #expect(await driver.waitUntilHealthy(seconds: 5))

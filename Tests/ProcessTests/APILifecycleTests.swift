@@ -237,10 +237,11 @@ extension APILifecycleTests {
     }
 
     /// The process's threads named `http-loop-*`, once there are `expected` of them or after
-    /// five seconds: each loop names its thread from inside it, which may come just after
-    /// the listening socket first answers.
+    /// 15 s: each loop names its thread from inside it once it first runs, which may come
+    /// after the listening socket first answers, and on two cores busy with the whole suite
+    /// seconds after.
     private func loopThreads(of pid: Int32, expected: Int) -> Int {
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(15)
         while true {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
             let loops = tasks.filter { task in
