@@ -6,14 +6,12 @@ The `consumer` and `publish` binaries against a three-node RabbitMQ cluster (quo
 scenario ends with the suite's usual checks: both counters exact, the inbound queue empty,
 distinct reply ids = hellos. One line per scenario; the exit code is the number that failed.
 """
-import argparse
 import os
 import signal
 import subprocess
-import sys
 import time
 
-from faults import Scenario
+from faults import Scenario, run_suite, suite_arguments
 from harness import Broker, RedisServer, wait_until
 
 SERVICES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "services.sh")
@@ -118,18 +116,25 @@ def finish_publishing(publisher):
         subprocess.run(arguments, check=True, stdout=subprocess.DEVNULL, env=env)
 
 
-def consumer_node_killed(suite, s):
+def node_killed_under_consumers(suite, s, consumer_nodes):
+    """Consumers start on `consumer_nodes`, the publisher on the last node; node 0 is
+    SIGKILLed 1.5 s into the stream and started again once the stream is counted."""
     n = suite.messages
-    consumer = s.consumer(node=0)
-    publisher = run_publisher(s, n, node=1, rate=max(n // 6, 200))
+    consumers = [s.consumer(node=node) for node in consumer_nodes]
+    publisher = run_publisher(s, n, node=2, rate=max(n // 6, 200))
     time.sleep(1.5)
     suite.nodes[0].kill()
     finish_publishing(publisher)
     s.settle(n)
     suite.nodes[0].start()
     ok, text = s.figures(n)
-    switched = consumer.log_text().count("consuming") - 1
-    return ok and consumer.alive(), text + f" consumer alive={consumer.alive()} node switches={switched}"
+    alive = all(consumer.alive() for consumer in consumers)
+    reconnects = sum(consumer.log_text().count("consuming") - 1 for consumer in consumers)
+    return ok and alive, text + f" consumers alive={alive} reconnects={reconnects}"
+
+
+def consumer_node_killed(suite, s):
+    return node_killed_under_consumers(suite, s, [0])
 
 
 def leader_node_killed(suite, s):
@@ -165,18 +170,7 @@ def rolling_restart(suite, s):
 
 
 def two_consumers_node_killed(suite, s):
-    n = suite.messages
-    first = s.consumer(node=0)
-    second = s.consumer(node=1)
-    publisher = run_publisher(s, n, node=2, rate=max(n // 6, 200))
-    time.sleep(1.5)
-    suite.nodes[0].kill()
-    finish_publishing(publisher)
-    s.settle(n)
-    suite.nodes[0].start()
-    ok, text = s.figures(n)
-    alive = first.alive() and second.alive()
-    return ok and alive, text + f" consumers alive={alive}"
+    return node_killed_under_consumers(suite, s, [0, 1])
 
 
 class ClusterSuite:
@@ -219,22 +213,13 @@ class ClusterSuite:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--bin", required=True)
-    parser.add_argument("--work", required=True)
+    parser = suite_arguments(__doc__)
     parser.add_argument("--cluster-dir", required=True)
     parser.add_argument("--rabbit-ports", required=True)
-    parser.add_argument("--ci", action="store_true")
-    parser.add_argument("--messages", type=int)
-    parser.add_argument("--only", help="comma-separated scenario numbers")
     options = parser.parse_args()
     options.messages = options.messages or (2000 if options.ci else 20000)
-    only = {int(x) for x in options.only.split(",")} if options.only else set()
-    print(f"cluster fault suite: {options.messages} hellos per scenario, 3 RabbitMQ nodes, quorum queues", flush=True)
-    failures = ClusterSuite(options).run(only)
-    total = len(only) if only else len(ClusterSuite.SCENARIOS)
-    print(f"cluster faults: {total - failures} passed, {failures} failed")
-    sys.exit(1 if failures else 0)
+    run_suite(options, ClusterSuite(options), f"cluster fault suite: {options.messages} hellos per scenario, 3 RabbitMQ nodes, "
+              "quorum queues", "cluster faults")
 
 
 if __name__ == "__main__":

@@ -199,25 +199,36 @@ class Suite:
         return self.failures
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+def suite_arguments(description):
+    """The options every fault suite takes: binaries, work folder, size, a selection."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--bin", required=True)
     parser.add_argument("--work", required=True)
-    parser.add_argument("--amqp-port", type=int, required=True)
-    parser.add_argument("--rabbitmq-dir", required=True)
     parser.add_argument("--ci", action="store_true", help="the smaller size scripts/test runs")
     parser.add_argument("--messages", type=int)
-    parser.add_argument("--kills", type=int)
     parser.add_argument("--only", help="comma-separated scenario numbers")
+    return parser
+
+
+def run_suite(options, suite, banner, label):
+    """Runs the selected scenarios of `suite`, prints the tally and exits with its verdict."""
+    only = {int(x) for x in options.only.split(",")} if options.only else set()
+    print(banner, flush=True)
+    failures = suite.run(only)
+    total = len(only) if only else len(suite.SCENARIOS)
+    print(f"{label}: {total - failures} passed, {failures} failed")
+    sys.exit(1 if failures else 0)
+
+
+def main():
+    parser = suite_arguments(__doc__)
+    parser.add_argument("--amqp-port", type=int, required=True)
+    parser.add_argument("--rabbitmq-dir", required=True)
+    parser.add_argument("--kills", type=int)
     options = parser.parse_args()
     options.messages = options.messages or (2000 if options.ci else 20000)
     options.kills = options.kills or (3 if options.ci else 10)
-    only = {int(x) for x in options.only.split(",")} if options.only else set()
-    print(f"fault suite: {options.messages} hellos per scenario, {options.kills} consumer kills", flush=True)
-    failures = Suite(options).run(only)
-    total = len(only) if only else len(Suite.SCENARIOS)
-    print(f"faults: {total - failures} passed, {failures} failed")
-    sys.exit(1 if failures else 0)
+    run_suite(options, Suite(options), f"fault suite: {options.messages} hellos per scenario, {options.kills} consumer kills", "faults")
 
 
 if __name__ == "__main__":
