@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 
-from faults import Scenario, run_suite, suite_arguments
+from faults import Scenario, Suite, run_suite, suite_arguments
 from harness import Broker, RedisServer, wait_until
 
 SERVICES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "services.sh")
@@ -173,7 +173,7 @@ def two_consumers_node_killed(suite, s):
     return node_killed_under_consumers(suite, s, [0, 1])
 
 
-class ClusterSuite:
+class ClusterSuite(Suite):
     SCENARIOS = [
         (1, "the consumer's RabbitMQ node SIGKILLed mid-stream (quorum queues)", consumer_node_killed),
         (2, "the node holding the inbound queue's quorum leader SIGKILLed mid-stream", leader_node_killed),
@@ -190,26 +190,18 @@ class ClusterSuite:
         self.redis = RedisServer(options.work)
         self.failures = 0
 
-    def run(self, only):
-        for number, title, method in self.SCENARIOS:
-            if only and number not in only:
-                continue
-            started = time.monotonic()
-            scenario = ClusterScenario(self, 100 + number)
-            try:
-                ok, text = method(self, scenario)
-            except Exception as error:  # a broken scenario is a failed one, with its reason
-                ok, text = False, f"error: {error!r}"
-            finally:
-                scenario.close()
-                for node in self.nodes:
-                    if not node.running():
-                        node.start()
-            if not ok:
-                self.failures += 1
-            print(f"{'PASS' if ok else 'FAIL'} C{number}. {title}: {text} [{time.monotonic() - started:.1f} s]", flush=True)
-        self.redis.stop()
-        return self.failures
+    LABEL = "C"
+
+    def scenario(self, number):
+        return ClusterScenario(self, 100 + number)
+
+    def title(self, number, title):
+        return title
+
+    def tidy(self):
+        for node in self.nodes:
+            if not node.running():
+                node.start()
 
 
 def main():

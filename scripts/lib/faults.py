@@ -158,7 +158,7 @@ class Suite:
         status = "PASS" if ok else "FAIL"
         if not ok:
             self.failures += 1
-        print(f"{status} {number:>2}. {title}: {text} [{time.monotonic() - started:.1f} s]", flush=True)
+        print(f"{status} {self.LABEL + str(number):>2}. {title}: {text} [{time.monotonic() - started:.1f} s]", flush=True)
 
     SCENARIOS = [
         (1, "consumer SIGKILLed at random moments, restarted each time", crashes.consumer_kills),
@@ -182,19 +182,32 @@ class Suite:
         (19, "the same hello three times in one batch", hostile.duplicates_in_a_batch),
     ]
 
+    # What a suite of another kind (the cluster one) changes of the run below.
+    LABEL = ""
+
+    def scenario(self, number):
+        return Scenario(self, number)
+
+    def title(self, number, title):
+        return title if number != 1 else f"consumer SIGKILLed {self.kills}x during {self.messages} hellos"
+
+    def tidy(self):
+        """Puts what a scenario broke back in place before the next one."""
+
     def run(self, only):
         for number, title, method in self.SCENARIOS:
             if only and number not in only:
                 continue
             started = time.monotonic()
-            scenario = Scenario(self, number)
+            scenario = self.scenario(number)
             try:
                 ok, text = method(self, scenario)
             except Exception as error:  # a broken scenario is a failed one, with its reason
                 ok, text = False, f"error: {error!r}"
             finally:
                 scenario.close()
-            self.report(number, title if number != 1 else f"consumer SIGKILLed {self.kills}x during {self.messages} hellos", ok, text, started)
+                self.tidy()
+            self.report(number, self.title(number, title), ok, text, started)
         self.redis.stop()
         return self.failures
 
