@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <stddef.h>
 #include <sched.h>
+#include <pthread.h>
 
 int CLinux_epoll_create(void) {
     return epoll_create1(EPOLL_CLOEXEC);
@@ -32,4 +33,8 @@ int CLinux_active_processor_count(void) {
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof(set), &set) != 0) return -1;
     return CPU_COUNT(&set);
+}
+
+int CLinux_name_current_thread(const char *name) {
+    return pthread_setname_np(pthread_self(), name);
 }

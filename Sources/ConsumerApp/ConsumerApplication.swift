@@ -46,16 +46,15 @@ public final class ConsumerApplication: Sendable {
         ProcessLimits.ignoreBrokenPipes()
         ProcessLimits.raiseOpenFilesLimit()
         try statusServer?.start()
-        let thread = Thread { [self] in
+        Thread { [self] in
+            CurrentThread.setName("consumer")
             do throws(MessagingError) {
                 try consumer.run()
             } catch {
                 outcome.withLock { $0 = error }
             }
             finished.signal()
-        }
-        thread.name = "consumer"
-        thread.start()
+        }.start()
     }
 
     /// What may change without a restart needs no signal here: the password files are read

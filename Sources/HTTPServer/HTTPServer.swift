@@ -66,8 +66,7 @@ public final class HTTPServer: Sendable {
         }
         for (index, handle) in handles.enumerated() {
             let thread = Thread { [logger] in
-                // Named from inside: on Linux that is what reaches the kernel (ps, top, /proc).
-                Thread.current.name = "http-loop-\(index)"
+                CurrentThread.setName("http-loop-\(index)")
                 defer { handle.finished.signal() }
                 do {
                     try handle.loop.run()

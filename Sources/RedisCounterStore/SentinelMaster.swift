@@ -51,9 +51,10 @@ public final class SentinelMaster: Sendable {
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        let thread = Thread { [self] in watch() }
-        thread.name = "sentinel"
-        thread.start()
+        Thread { [self] in
+            CurrentThread.setName("sentinel")
+            watch()
+        }.start()
         _ = answered.wait(timeout: .now() + .milliseconds(configuration.timeoutMilliseconds * max(1, configuration.sentinels.count)))
     }
 

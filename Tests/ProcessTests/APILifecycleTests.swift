@@ -213,14 +213,14 @@ extension APILifecycleTests {
     @Test func oneEventLoopPerCoreAndTheFullDescriptorLimit() throws {
         _ = try TestServices.redis()
         let api = try APIProcess()
-        #expect(loopThreads(of: api.pid, expected: ProcessInfo.processInfo.activeProcessorCount) == ProcessInfo.processInfo.activeProcessorCount)
+        #expect(threads(of: api.pid, named: "http-loop-", atLeast: ProcessInfo.processInfo.activeProcessorCount) == ProcessInfo.processInfo.activeProcessorCount)
         let limits = try String(contentsOfFile: "/proc/\(api.pid)/limits", encoding: .utf8)
         let line = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max open files") })
         let numbers = line.split(separator: " ").compactMap { Int($0) }
         #expect(numbers.count == 2 && numbers[0] == numbers[1], "\(line)")
 
         let single = try APIProcess(arguments: ["--http-event-loops", "1"])
-        #expect(loopThreads(of: single.pid, expected: 1) == 1)
+        #expect(threads(of: single.pid, named: "http-loop-", atLeast: 1) == 1)
     }
 
     /// Every library the api maps is memory it holds: it must not carry the broker's client
@@ -234,22 +234,6 @@ extension APILifecycleTests {
         #expect(maps.contains("libhiredis"))
         #expect(!maps.contains("librabbitmq"))
         #expect(!maps.contains("libssl"))
-    }
-
-    /// The process's threads named `http-loop-*`, once there are `expected` of them or after
-    /// 15 s: each loop names its thread from inside it once it first runs, which may come
-    /// after the listening socket first answers, and on two cores busy with the whole suite
-    /// seconds after.
-    private func loopThreads(of pid: Int32, expected: Int) -> Int {
-        let deadline = Date().addingTimeInterval(15)
-        while true {
-            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-            let loops = tasks.filter { task in
-                ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8)) ?? "").hasPrefix("http-loop-")
-            }
-            if loops.count >= expected || Date() > deadline { return loops.count }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
     }
 }
 

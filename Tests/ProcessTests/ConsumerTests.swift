@@ -48,7 +48,8 @@ struct ConsumerTests {
         #expect(ours.hasSuffix("\t17"), "\(ours)")
         let channels = try rabbitmqctl("list_channels", "-q", "prefetch_count", "consumer_count")
         #expect(channels.split(separator: "\n").contains { $0 == "37\t1" }, "\(channels)")
-        _ = consumer
+        // The thread that consumes is named for ps and top.
+        #expect(threads(of: consumer.pid, named: "consumer", atLeast: 1) == 1)
     }
 
     @Test func replyToIsAnswered() throws {

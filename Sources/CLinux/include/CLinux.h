@@ -18,6 +18,9 @@ int CLinux_accept4(int fd, int flags);
 int CLinux_eventfd(void);
 /// The number of cores in this process's affinity mask (cgroup and taskset aware), or -1.
 int CLinux_active_processor_count(void);
+/// Names the calling thread as the kernel sees it (ps, top, /proc/PID/task/TID/comm); at
+/// most 15 bytes are kept.
+int CLinux_name_current_thread(const char *name);
 
 static const uint32_t CLinux_EPOLLIN = EPOLLIN;
 static const uint32_t CLinux_EPOLLOUT = EPOLLOUT;
