@@ -74,9 +74,19 @@ public final class APIResponder: HTTPResponder {
         case .ping:
             respond(Responses.pong)
         case .increment(let counter):
-            store.increment(counter) { [metrics] result in
-                if case .success(let value) = result { metrics?.observe(counter, value: value) }
-                respond(Responses.count(result))
+            switch IdempotencyKey.read(request) {
+            case .none:
+                store.increment(counter) { [metrics] result in
+                    if case .success(let value) = result { metrics?.observe(counter, value: value) }
+                    respond(Responses.count(result))
+                }
+            case .key(let key):
+                store.increment(counter, idempotencyKey: key) { [metrics] result in
+                    if case .success(let count) = result, !count.isReplay { metrics?.observe(counter, value: count.value) }
+                    respond(Responses.idempotentCount(result))
+                }
+            case .invalid(let reason):
+                respond(Responses.badIdempotencyKey(reason))
             }
         case .read(let counter):
             store.value(of: counter) { [metrics] result in
@@ -183,7 +193,7 @@ enum Responses {
     static func preflight(allow: String) -> HTTPResponse {
         HTTPResponse(status: .noContent, headers: [
             HTTPField(name: "Access-Control-Allow-Methods", value: allow),
-            HTTPField(name: "Access-Control-Allow-Headers", value: "Authorization"),
+            HTTPField(name: "Access-Control-Allow-Headers", value: "Authorization, Idempotency-Key"),
             HTTPField(name: "Access-Control-Max-Age", value: "600"),
         ])
     }
@@ -213,6 +223,20 @@ enum Responses {
             .json(.internalServerError, #"{"error":\#(JSONString.quote(error.reason))}"#, headers: [noStore])
         case .failure: storeUnavailable
         }
+    }
+
+    /// A count for a request with an `Idempotency-Key`: a repeat gets the first request's
+    /// count, marked `Idempotent-Replayed: true` so a client can tell.
+    static func idempotentCount(_ result: Result<IdempotentCount, CounterStoreError>) -> HTTPResponse {
+        var response = count(result.map(\.value))
+        if case .success(let count) = result, count.isReplay {
+            response.headers.append(HTTPField(name: "Idempotent-Replayed", value: "true"))
+        }
+        return response
+    }
+
+    static func badIdempotencyKey(_ reason: String) -> HTTPResponse {
+        .json(.badRequest, #"{"error":\#(JSONString.quote(reason))}"#, headers: [noStore])
     }
 
     static func health(_ result: Result<Void, CounterStoreError>) -> HTTPResponse {

@@ -56,9 +56,16 @@ public struct HTTPRequest: Sendable, Equatable {
     /// The value of the first field named `name`, compared as ASCII without case: field
     /// names are tokens, and Unicode case folding would match names no proxy would.
     public func header(_ name: String) -> String? {
-        headers.first { field in
-            field.name.utf8.count == name.utf8.count
-                && zip(field.name.utf8, name.utf8).allSatisfy { $0 == $1 || ($0 | 0x20 == $1 | 0x20 && ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A) }
-        }?.value
+        headers.first { Self.isNamed($0, name) }?.value
+    }
+
+    /// The values of every field named `name`, in the order they came.
+    public func headers(named name: String) -> [String] {
+        headers.filter { Self.isNamed($0, name) }.map(\.value)
+    }
+
+    private static func isNamed(_ field: HTTPField, _ name: String) -> Bool {
+        field.name.utf8.count == name.utf8.count
+            && zip(field.name.utf8, name.utf8).allSatisfy { $0 == $1 || ($0 | 0x20 == $1 | 0x20 && ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A) }
     }
 }

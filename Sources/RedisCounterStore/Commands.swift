@@ -10,9 +10,15 @@ struct Commands {
     private let incrementSent: RedisCommand
     private let getReceived: RedisCommand
     private let getSent: RedisCommand
+    /// `WAIT` for `redis.minReplicas` replicas, sent after counting writes; nil when no
+    /// replica is asked for.
+    let waitForReplicas: RedisCommand?
 
     init(_ configuration: RedisCounterStore.Configuration) {
         self.configuration = configuration
+        waitForReplicas = configuration.minReplicas > 0
+            ? RedisCommand(["WAIT", String(configuration.minReplicas), String(configuration.replicaTimeoutMilliseconds)])
+            : nil
         select = configuration.database != 0 ? RedisCommand(["SELECT", String(configuration.database)]) : nil
         incrementReceived = RedisCommand(["INCR", configuration.receivedKey])
         incrementSent = RedisCommand(["INCR", configuration.sentKey])
@@ -54,6 +60,36 @@ struct Commands {
     /// master has moved, and a new connection must ask the Sentinels where.
     static func isReadOnly(_ message: String) -> Bool {
         message.hasPrefix("READONLY")
+    }
+
+    /// Why the reply to `waitForReplicas` leaves the writes before it unsafe, or nil. The
+    /// writes did reach the master; they may still be lost if it dies before a replica
+    /// has them, so the caller treats them as not done (and counts again, idempotently).
+    func replicationProblem(_ reply: RedisReply) -> CounterStoreError? {
+        switch reply {
+        case .integer(let replicas) where replicas >= configuration.minReplicas:
+            return nil
+        case .integer(let replicas):
+            return CounterStoreError(reason: "the write reached \(replicas) of the \(configuration.minReplicas) replicas redis.minReplicas asks for within \(configuration.replicaTimeoutMilliseconds) ms")
+        case .error(let message):
+            return CounterStoreError(reason: "Redis refused WAIT: \(message)")
+        default:
+            return CounterStoreError(reason: "unexpected reply to WAIT: \(reply)")
+        }
+    }
+
+    /// The longest a call that ends in `WAIT` may take: the reply timeout plus the wait.
+    var replicatedTimeoutMilliseconds: Int {
+        configuration.timeoutMilliseconds + (waitForReplicas == nil ? 0 : configuration.replicaTimeoutMilliseconds)
+    }
+
+    /// The key that records one idempotency key's first request to `counter`.
+    func idempotencyRecord(_ counter: Counter, _ key: String) -> String {
+        "\(configuration.dedupePrefix)http:\(counter == .received ? "received" : "sent"):\(key)"
+    }
+
+    func counterKey(_ counter: Counter) -> String {
+        counter == .received ? configuration.receivedKey : configuration.sentKey
     }
 
     func increment(_ counter: Counter) -> RedisCommand {

@@ -62,6 +62,26 @@ enum DedupeScripts {
     return #fresh
     """
 
+    /// KEYS[1] the counter; KEYS[2] the record of one idempotency key. ARGV[1] the record's
+    /// lifetime. Returns { the count the key's first request produced, 1 when this call
+    /// repeated it }. A repeat rewrites the record with its remaining lifetime, so that a
+    /// WAIT after this call also covers the first request's write, whichever connection
+    /// made it.
+    static let idempotentIncrement = counterCheck + """
+
+    local earlier = redis.call('GET', KEYS[2])
+    if earlier then
+      local left = redis.call('PTTL', KEYS[2])
+      if left > 0 then redis.call('PEXPIRE', KEYS[2], left) end
+      return { tonumber(earlier), 1 }
+    end
+    local why = problem(KEYS[1], 1)
+    if why then return redis.error_reply(why) end
+    local count = redis.call('INCR', KEYS[1])
+    redis.call('SET', KEYS[2], count, 'EX', ARGV[1])
+    return { count, 0 }
+    """
+
     /// KEYS[1] the attempts record of one id (a hash). ARGV[1] now, ARGV[2] its lifetime.
     /// Returns { attempts, first failure, last failure }.
     static let failedAttempt = """

@@ -29,7 +29,7 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         var statuses: [Int] = []
         if !ids.isEmpty {
             let keys = [configuration.receivedKey] + ids.map { mark("received", $0) } + ids.map { mark("sent", $0) }
-            let reply = try runScript(DedupeScripts.received, keys: keys, arguments: [String(configuration.dedupeSeconds)])
+            let reply = try runScript(DedupeScripts.received, keys: keys, arguments: [String(configuration.dedupeSeconds)], replicated: true)
             guard case .array(let values) = reply, values.count == ids.count else {
                 throw CounterStoreError(reason: "unexpected reply from the dedupe script: \(reply)")
             }
@@ -49,14 +49,14 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         let ids = messageIDs.compactMap { $0 }
         if !ids.isEmpty {
             _ = try runScript(DedupeScripts.sent, keys: [configuration.sentKey] + ids.map { mark("sent", $0) },
-                              arguments: [String(configuration.dedupeSeconds)])
+                              arguments: [String(configuration.dedupeSeconds)], replicated: true)
         }
         try incrementPlain(configuration.sentKey, by: messageIDs.count - ids.count)
     }
 
     public func recordFailedAttempt(_ messageID: [UInt8], now: UInt64) throws(CounterStoreError) -> FailedAttempts {
         let reply = try runScript(DedupeScripts.failedAttempt, keys: [mark("attempts", messageID)],
-                                  arguments: [String(now), String(configuration.dedupeSeconds)])
+                                  arguments: [String(now), String(configuration.dedupeSeconds)], replicated: false)
         guard case .array(let values) = reply, values.count == 3,
               let count = values[0].integerValue, let first = values[1].integerValue, let last = values[2].integerValue
         else {
@@ -84,15 +84,16 @@ public final class RedisBatchCounterStore: BatchCounterStore {
     /// Counts hellos without an id: one INCRBY, which either counts them all or fails.
     private func incrementPlain(_ key: String, by amount: Int) throws(CounterStoreError) {
         guard amount > 0 else { return }
-        let reply = try roundTrip([RedisCommand(["INCRBY", key, String(amount)])])[0]
+        let reply = try replicatedRoundTrip(RedisCommand(["INCRBY", key, String(amount)]))
         if case .error(let message) = reply {
             throw CounterStoreError(redisReply: message, key: key)
         }
     }
 
     /// Runs a script by its SHA, loading it first on a new connection (or when Redis has
-    /// forgotten it after a restart: NOSCRIPT).
-    private func runScript(_ source: String, keys: [String], arguments: [String]) throws(CounterStoreError) -> RedisReply {
+    /// forgotten it after a restart: NOSCRIPT). A `replicated` script that counts is done only
+    /// once `redis.minReplicas` replicas hold what it wrote.
+    private func runScript(_ source: String, keys: [String], arguments: [String], replicated: Bool) throws(CounterStoreError) -> RedisReply {
         for _ in 0..<2 {
             let sha: String
             if let known = scriptSHAs[source] {
@@ -103,7 +104,8 @@ public final class RedisBatchCounterStore: BatchCounterStore {
                 sha = String(decoding: bytes, as: UTF8.self)
                 scriptSHAs[source] = sha
             }
-            let reply = try roundTrip([RedisCommand(["EVALSHA", sha, String(keys.count)] + keys + arguments)])[0]
+            let call = RedisCommand(["EVALSHA", sha, String(keys.count)] + keys + arguments)
+            let reply = replicated ? try replicatedRoundTrip(call) : try roundTrip([call])[0]
             if case .error(let message) = reply {
                 if Commands.isReadOnly(message) {
                     // A replica since the last call: drop it, the next call asks the Sentinels.
@@ -121,10 +123,21 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         throw CounterStoreError(reason: "Redis kept forgetting the dedupe script")
     }
 
-    private func roundTrip(_ batch: [RedisCommand]) throws(CounterStoreError) -> [RedisReply] {
+    /// Sends `command` followed by `WAIT` when `redis.minReplicas` asks for replicas, and
+    /// throws when too few of them had its writes in time. An error reply is returned as it
+    /// is: the command wrote nothing.
+    private func replicatedRoundTrip(_ command: RedisCommand) throws(CounterStoreError) -> RedisReply {
+        guard let wait = commands.waitForReplicas else { return try roundTrip([command])[0] }
+        let replies = try roundTrip([command, wait], timeoutMilliseconds: commands.replicatedTimeoutMilliseconds)
+        if replies[0].isError { return replies[0] }
+        if let problem = commands.replicationProblem(replies[1]) { throw problem }
+        return replies[0]
+    }
+
+    private func roundTrip(_ batch: [RedisCommand], timeoutMilliseconds: Int? = nil) throws(CounterStoreError) -> [RedisReply] {
         let connection = try connected()
         do {
-            return try connection.roundTrip(batch, timeoutMilliseconds: configuration.timeoutMilliseconds)
+            return try connection.roundTrip(batch, timeoutMilliseconds: timeoutMilliseconds ?? configuration.timeoutMilliseconds)
         } catch {
             // A hiredis context is dead after any error; the next call connects anew.
             self.connection = nil

@@ -27,6 +27,11 @@ extension RedisCounterStore {
         /// The wait before each reconnect while Redis stays away: quick after a blip,
         /// gentle on a Redis that stays down.
         public var reconnect: Backoff
+        /// How many replicas must hold a counting write before it counts as done (`WAIT`);
+        /// 0 trusts the master alone.
+        public var minReplicas: Int
+        /// How long a counting write waits for those replicas.
+        public var replicaTimeoutMilliseconds: Int
 
         public init(
             host: String = "127.0.0.1",
@@ -42,7 +47,9 @@ extension RedisCounterStore {
             sentKey: String = "sent_hello",
             dedupePrefix: String = "biggoal:dedupe:",
             dedupeSeconds: Int = 86_400,
-            reconnect: Backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(2))
+            reconnect: Backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(2)),
+            minReplicas: Int = 0,
+            replicaTimeoutMilliseconds: Int = 500
         ) {
             self.host = host
             self.port = port
@@ -58,6 +65,8 @@ extension RedisCounterStore {
             self.dedupePrefix = dedupePrefix
             self.dedupeSeconds = dedupeSeconds
             self.reconnect = reconnect
+            self.minReplicas = minReplicas
+            self.replicaTimeoutMilliseconds = replicaTimeoutMilliseconds
         }
     }
 }
@@ -84,6 +93,12 @@ extension RedisCounterStore.Configuration {
                                                       help: "Prefix of the consumer's per-message dedupe marks.")
         public static let dedupeSeconds = Setting.integer("redis.dedupeSeconds", default: defaults.dedupeSeconds, in: 1...(365 * 86_400),
                                                           help: "How long a message id is remembered.")
+        public static let minReplicas = Setting.integer(
+            "redis.minReplicas", default: defaults.minReplicas, in: 0...64,
+            help: "Replicas that must hold each counting write (WAIT) before it counts as done: the consumer holds its acks, the api answers 503."
+        )
+        public static let replicaTimeoutMs = Setting.integer("redis.replicaTimeoutMs", default: defaults.replicaTimeoutMilliseconds, in: 1...60_000,
+                                                             help: "How long a counting write waits for redis.minReplicas replicas.")
         public static let reconnect = BackoffSettings(prefix: "redis", what: "Redis", default: defaults.reconnect)
         public static let tls = TLSSettings(prefix: "redis", scheme: "rediss://", what: "Redis")
         public static let sentinels = Setting.list(
@@ -107,7 +122,7 @@ extension RedisCounterStore.Configuration {
     /// Every `redis.*` key, in the order help and docs list them.
     public static let declarations = [
         Keys.url.declaration, Keys.passwordFile.declaration, Keys.timeoutMs.declaration, Keys.receivedKey.declaration, Keys.sentKey.declaration,
-        Keys.dedupePrefix.declaration, Keys.dedupeSeconds.declaration,
+        Keys.dedupePrefix.declaration, Keys.dedupeSeconds.declaration, Keys.minReplicas.declaration, Keys.replicaTimeoutMs.declaration,
     ] + [Keys.sentinels.declaration, Keys.sentinelMaster.declaration, Keys.sentinelPasswordFile.declaration]
         + Keys.tls.declarations + Keys.reconnect.declarations
 
@@ -127,7 +142,9 @@ extension RedisCounterStore.Configuration {
             sentKey: try values.read(Keys.sentKey),
             dedupePrefix: try values.read(Keys.dedupePrefix),
             dedupeSeconds: try values.read(Keys.dedupeSeconds),
-            reconnect: try Keys.reconnect.read(values)
+            reconnect: try Keys.reconnect.read(values),
+            minReplicas: try values.read(Keys.minReplicas),
+            replicaTimeoutMilliseconds: try values.read(Keys.replicaTimeoutMs)
         )
     }
 

@@ -76,6 +76,7 @@ extension RedisCounterStore {
 
     /// Writes everything queued during this wake-up in one go.
     func flush() {
+        queueReplicationWait()
         guard case .connected = link.phase, let connection, connection.hasPendingOutput else { return }
         writeOutput(connection)
     }

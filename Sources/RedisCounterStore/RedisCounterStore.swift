@@ -39,6 +39,14 @@ public final class RedisCounterStore: CounterStore {
     /// Calls awaiting replies, oldest first from `firstWaiting`.
     var waiting: [Waiting] = []
     var firstWaiting = 0
+    /// Counting writes answered since the last `WAIT` was queued, when `redis.minReplicas` asks
+    /// for replicas: each is done once the `WAIT` queued after it answers.
+    var awaitingReplication: [(Result<Void, CounterStoreError>) -> Void] = []
+    /// Whether a counting write was queued since the last `WAIT`.
+    var wroteSinceWait = false
+    /// The idempotent increment script's SHA, once Redis has told it (`SCRIPT LOAD`).
+    var idempotentScriptSHA: String?
+    var loadingIdempotentScript = false
     /// The last invalid counter logged, so a steady data error is logged once.
     private var lastDataError: CounterStoreError?
     lazy var socketHandler = SocketHandler(store: self)
@@ -61,8 +69,21 @@ public final class RedisCounterStore: CounterStore {
     // MARK: CounterStore
 
     public func increment(_ counter: Counters.Counter, _ completion: @escaping (Result<Int, CounterStoreError>) -> Void) {
-        send(commands.increment(counter)) { [unowned self] result in
+        sendCounting(commands.increment(counter)) { [unowned self] result in
             completion(result.flatMap { integer($0, of: counter) })
+        }
+    }
+
+    public func increment(_ counter: Counters.Counter, idempotencyKey key: String,
+                          _ completion: @escaping (Result<IdempotentCount, CounterStoreError>) -> Void) {
+        let keys = [commands.counterKey(counter), commands.idempotencyRecord(counter, key)]
+        runIdempotentScript(keys: keys) { [unowned self] result in
+            completion(result.flatMap { reply in
+                if case .array(let parts) = reply, parts.count == 2, let value = parts[0].integerValue, let replay = parts[1].integerValue {
+                    return .success(IdempotentCount(value: value, isReplay: replay == 1))
+                }
+                return integer(reply, of: counter).map { IdempotentCount(value: $0, isReplay: false) }
+            })
         }
     }
 
@@ -116,11 +137,63 @@ public final class RedisCounterStore: CounterStore {
 
     // MARK: Sending
 
-    private func send(_ command: RedisCommand, _ handler: @escaping ReplyHandler) {
+    func send(_ command: RedisCommand, extraMilliseconds: Int = 0, _ handler: @escaping ReplyHandler) {
         guard let connection else {
             return handler(.failure(link.lastError ?? CounterStoreError(reason: "not connected to Redis")))
         }
         connection.append(command)
-        waiting.append(Waiting(deadline: loop.now + link.timeout, handler: handler))
+        waiting.append(Waiting(deadline: loop.now + link.timeout + UInt64(extraMilliseconds) * 1_000_000, handler: handler))
+    }
+
+    /// Sends a write that counts. With `redis.minReplicas`, its handler sees the reply only
+    /// once the `WAIT` queued after it (`queueReplicationWait`) said enough replicas hold it.
+    private func sendCounting(_ command: RedisCommand, _ handler: @escaping ReplyHandler) {
+        guard commands.waitForReplicas != nil, connection != nil else { return send(command, handler) }
+        wroteSinceWait = true
+        send(command) { [unowned self] result in
+            guard case .success(let reply) = result, !reply.isError else { return handler(result) }
+            awaitingReplication.append { replicated in handler(replicated.map { reply }) }
+        }
+    }
+
+    /// Queues one `WAIT` behind the counting writes of this wake-up: one round for all of
+    /// them, as Redis answers a connection's commands in order and WAIT blocks the ones
+    /// behind it. Its reply settles every write answered before it.
+    func queueReplicationWait() {
+        guard wroteSinceWait, let wait = commands.waitForReplicas else { return }
+        wroteSinceWait = false
+        send(wait, extraMilliseconds: configuration.replicaTimeoutMilliseconds) { [unowned self] result in
+            let settled = awaitingReplication
+            awaitingReplication = []
+            let outcome: Result<Void, CounterStoreError> = result.flatMap { reply in
+                commands.replicationProblem(reply).map { .failure($0) } ?? .success(())
+            }
+            if case .failure = outcome { metrics.replicationShortfalls.increment() }
+            for write in settled { write(outcome) }
+        }
+    }
+
+    /// Runs the idempotent increment by its SHA once known; until then, and should Redis have
+    /// forgotten it (a restart, a failover to a replica that never saw it), by its text,
+    /// which also teaches Redis the script again.
+    private func runIdempotentScript(keys: [String], _ handler: @escaping ReplyHandler) {
+        let arguments = [String(keys.count)] + keys + [String(configuration.dedupeSeconds)]
+        guard let sha = idempotentScriptSHA else {
+            if !loadingIdempotentScript, connection != nil {
+                loadingIdempotentScript = true
+                send(RedisCommand(["SCRIPT", "LOAD", DedupeScripts.idempotentIncrement])) { [unowned self] result in
+                    loadingIdempotentScript = false
+                    if case .success(.bulk(let bytes)) = result { idempotentScriptSHA = String(decoding: bytes, as: UTF8.self) }
+                }
+            }
+            return sendCounting(RedisCommand(["EVAL", DedupeScripts.idempotentIncrement] + arguments), handler)
+        }
+        sendCounting(RedisCommand(["EVALSHA", sha] + arguments)) { [unowned self] result in
+            if case .success(.error(let message)) = result, message.hasPrefix("NOSCRIPT") {
+                idempotentScriptSHA = nil
+                return sendCounting(RedisCommand(["EVAL", DedupeScripts.idempotentIncrement] + arguments), handler)
+            }
+            handler(result)
+        }
     }
 }

@@ -114,7 +114,7 @@ struct AccessTests {
         #expect(preflight.status == .noContent)
         #expect(preflight.field("Access-Control-Allow-Origin") == "https://ok.example")
         #expect(preflight.field("Access-Control-Allow-Methods") == "POST")
-        #expect(preflight.field("Access-Control-Allow-Headers") == "Authorization")
+        #expect(preflight.field("Access-Control-Allow-Headers") == "Authorization, Idempotency-Key")
         #expect(preflight.field("Vary") == "Origin")
 
         let refused = try respond(responder, .options, "/receive", headers: [("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST")])

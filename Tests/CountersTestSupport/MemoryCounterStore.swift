@@ -15,6 +15,17 @@ public final class MemoryCounterStore: CounterStore {
         completion(.success(counts[counter]!))
     }
 
+    /// The count each idempotency key's first request produced, per counter.
+    public private(set) var idempotencyKeys: [Counter: [String: Int]] = [:]
+
+    public func increment(_ counter: Counter, idempotencyKey key: String, _ completion: @escaping (Result<IdempotentCount, CounterStoreError>) -> Void) {
+        if let failure { return completion(.failure(failure)) }
+        if let earlier = idempotencyKeys[counter]?[key] { return completion(.success(IdempotentCount(value: earlier, isReplay: true))) }
+        counts[counter, default: 0] += 1
+        idempotencyKeys[counter, default: [:]][key] = counts[counter]!
+        completion(.success(IdempotentCount(value: counts[counter]!, isReplay: false)))
+    }
+
     public func value(of counter: Counter, _ completion: @escaping (Result<Int, CounterStoreError>) -> Void) {
         if let failure { return completion(.failure(failure)) }
         completion(.success(counts[counter, default: 0]))

@@ -10,6 +10,7 @@ import Testing
 /// Drives a counter store the way its owner would, whatever thread it lives on.
 protocol StoreDriver: Sendable {
     func increment(_ counter: Counter) async -> Result<Int, CounterStoreError>
+    func increment(_ counter: Counter, idempotencyKey: String) async -> Result<IdempotentCount, CounterStoreError>
     func value(_ counter: Counter) async -> Result<Int, CounterStoreError>
     func health() async -> Result<Void, CounterStoreError>
 }
@@ -19,6 +20,9 @@ struct MemoryDriver: StoreDriver, @unchecked Sendable {
     // Used from one test task at a time.
     let store = MemoryCounterStore()
     func increment(_ counter: Counter) async -> Result<Int, CounterStoreError> { sync { store.increment(counter, $0) } }
+    func increment(_ counter: Counter, idempotencyKey key: String) async -> Result<IdempotentCount, CounterStoreError> {
+        sync { store.increment(counter, idempotencyKey: key, $0) }
+    }
     func value(_ counter: Counter) async -> Result<Int, CounterStoreError> { sync { store.value(of: counter, $0) } }
     func health() async -> Result<Void, CounterStoreError> { sync { store.checkHealth($0) } }
 
@@ -36,11 +40,12 @@ final class RedisDriver: StoreDriver, @unchecked Sendable {
     private var store: RedisCounterStore!
     let configuration: RedisCounterStore.Configuration
 
-    init(redisURL: String = TestServices.redisURL, timeoutMilliseconds: Int = 1000) throws {
+    init(redisURL: String = TestServices.redisURL, timeoutMilliseconds: Int = 1000, minReplicas: Int = 0) throws {
         let components = URLComponents(string: redisURL)!
         configuration = RedisCounterStore.Configuration(
             host: components.host!, port: components.port!, timeoutMilliseconds: timeoutMilliseconds,
-            receivedKey: TestServices.uniqueName("it-received"), sentKey: TestServices.uniqueName("it-sent")
+            receivedKey: TestServices.uniqueName("it-received"), sentKey: TestServices.uniqueName("it-sent"),
+            dedupePrefix: TestServices.uniqueName("it-dedupe") + ":", minReplicas: minReplicas, replicaTimeoutMilliseconds: 200
         )
         thread = try LoopThread()
         let configuration = self.configuration
@@ -60,6 +65,9 @@ final class RedisDriver: StoreDriver, @unchecked Sendable {
     }
 
     func increment(_ counter: Counter) async -> Result<Int, CounterStoreError> { await onStore { $0.increment(counter, $1) } }
+    func increment(_ counter: Counter, idempotencyKey key: String) async -> Result<IdempotentCount, CounterStoreError> {
+        await onStore { $0.increment(counter, idempotencyKey: key, $1) }
+    }
     func value(_ counter: Counter) async -> Result<Int, CounterStoreError> { await onStore { $0.value(of: counter, $1) } }
     func health() async -> Result<Void, CounterStoreError> { await onStore { $0.checkHealth($1) } }
 
@@ -85,6 +93,15 @@ func checkContract(_ driver: some StoreDriver) async throws {
     #expect(try await driver.value(.sent).get() == 1)
     let health = await driver.health()
     #expect(throws: Never.self) { try health.get() }
+
+    // An idempotency key counts once per counter; a repeat gets the first count back.
+    #expect(try await driver.increment(.received, idempotencyKey: "order-1").get() == IdempotentCount(value: 3, isReplay: false))
+    #expect(try await driver.increment(.received, idempotencyKey: "order-1").get() == IdempotentCount(value: 3, isReplay: true))
+    #expect(try await driver.increment(.received).get() == 4)
+    #expect(try await driver.increment(.received, idempotencyKey: "order-1").get() == IdempotentCount(value: 3, isReplay: true))
+    #expect(try await driver.increment(.received, idempotencyKey: "order-2").get() == IdempotentCount(value: 5, isReplay: false))
+    #expect(try await driver.increment(.sent, idempotencyKey: "order-1").get() == IdempotentCount(value: 2, isReplay: false))
+    #expect(try await driver.value(.received).get() == 5)
 }
 
 @Suite("Counter store contract")
@@ -98,7 +115,8 @@ struct CounterStoreContractTests {
         let driver = try RedisDriver()
         try await checkContract(driver)
         let redis = try TestServices.redis()
-        #expect(try redis.count(driver.configuration.receivedKey) == 2)
+        #expect(try redis.count(driver.configuration.receivedKey) == 5)
         try redis.delete(driver.configuration.receivedKey, driver.configuration.sentKey)
+        try redis.deleteKeys(prefixed: driver.configuration.dedupePrefix)
     }
 }

@@ -55,6 +55,28 @@ struct APIEndpointTests {
         try redis.delete(api.receivedKey, api.sentKey)
     }
 
+    @Test func anIdempotencyKeyCountsOnceAcrossConnectionsAndInstances() throws {
+        let redis = try TestServices.redis()
+        let api = try APIProcess()
+        let other = try APIProcess(receivedKey: api.receivedKey, sentKey: api.sentKey)
+        let key = "retry-\(UUID().uuidString)"
+        defer { try? redis.deleteKeys(prefixed: "biggoal:dedupe:http:received:\(key)") }
+
+        let first = try api.connect().request("POST", "/receive", headers: "Idempotency-Key: \(key)\r\n")
+        #expect(first.status == 200)
+        #expect(first.body == #"{"count":1}"#)
+        #expect(try api.connect().request("POST", "/receive").body == #"{"count":2}"#)
+        let retried = try other.connect().request("POST", "/receive", headers: "Idempotency-Key: \(key)\r\n")
+        #expect(retried.status == 200)
+        #expect(retried.body == #"{"count":1}"#)
+        #expect(retried.header("Idempotent-Replayed") == "true")
+        #expect(try redis.count(api.receivedKey) == 2)
+
+        let tooLong = try api.connect().request("POST", "/receive", headers: "Idempotency-Key: \(String(repeating: "x", count: 256))\r\n")
+        #expect(tooLong.status == 400)
+        #expect(try redis.count(api.receivedKey) == 2)
+    }
+
     @Test func startingNeverResetsTheCounters() throws {
         let redis = try TestServices.redis()
         let key = TestServices.uniqueName("preset")
