@@ -16,9 +16,9 @@ enum IdempotencyKey {
     /// The request's key. The draft gives it as a structured-field string (`"abc"`); a bare
     /// token is taken as it is too, as most clients send one.
     static func read(_ request: HTTPRequest) -> Reading {
-        let values = request.headers(named: "Idempotency-Key")
-        guard let value = values.first else { return .none }
-        guard values.count == 1 else { return .invalid("a request may carry one Idempotency-Key") }
+        // Most requests carry none: looked up without building a list first.
+        guard let value = request.header("Idempotency-Key") else { return .none }
+        guard request.headers(named: "Idempotency-Key").count == 1 else { return .invalid("a request may carry one Idempotency-Key") }
         var key = Substring(value)
         if key.count >= 2, key.first == "\"", key.last == "\"" { key = key.dropFirst().dropLast() }
         guard !key.isEmpty else { return .invalid("Idempotency-Key is empty") }
