@@ -55,79 +55,22 @@ struct PublishCommand: SettingsCommand {
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
     }
 
-    /// How long publishing waits for some node to answer again after its connection was lost
-    /// mid-stream, before it gives up.
-    static let failoverDeadline: Duration = .seconds(60)
-
-    /// A channel on the first node of `broker` that answers, from `rotation`'s current node
-    /// on, with the inbound queue declared; after one full round of failures, the last error,
-    /// or at once a refusal that another node would not mend.
-    private func connect(_ settings: PublishSettings, queue: String, rotation: inout EndpointRotation) throws(MessagingError) -> AMQPPublishChannel {
-        var lastError: MessagingError?
-        for _ in settings.broker.urls.indices {
-            do throws(MessagingError) {
-                let channel = try AMQPPublishChannel(endpoint: AMQPEndpoint(link: settings.broker, node: rotation.current,
-                                                                             connectionName: "biggoal-publish"))
-                do throws(MessagingError) {
-                    try channel.declare(InboundQueue(name: queue, type: QueueType(settings.queueType), deliveryLimit: settings.maxAttempts,
-                                                     deadLetterQueue: settings.deadLetterQueue(of: queue)))
-                } catch {
-                    channel.close()
-                    throw error
-                }
-                rotation.succeeded()
-                return channel
-            } catch {
-                if error.isPermanent { throw error }
-                lastError = error
-                _ = rotation.failed()
-            }
-        }
-        throw lastError!
-    }
-
-    /// After a connection loss mid-stream: the next node that answers, trying round after
-    /// round (a second apart) for up to `failoverDeadline`, as a cluster may take a few
-    /// seconds to elect new queue leaders.
-    private func failOver(_ settings: PublishSettings, queue: String, rotation: inout EndpointRotation,
-                          after error: MessagingError) async throws -> AMQPPublishChannel {
-        let lost = settings.broker.urls[rotation.current]
-        _ = rotation.failed()
-        let deadline = ContinuousClock.now + Self.failoverDeadline
-        var lastError = error
-        while ContinuousClock.now < deadline {
-            do throws(MessagingError) {
-                let channel = try connect(settings, queue: queue, rotation: &rotation)
-                let node = settings.broker.urls[rotation.current]
-                printError("lost \(lost.host):\(lost.port) (\(error)); unconfirmed messages go again through \(node.host):\(node.port)")
-                return channel
-            } catch {
-                if error.isPermanent { throw error }
-                lastError = error
-            }
-            try await Task.sleep(for: .seconds(1))
-        }
-        throw lastError
-    }
-
     func run() async throws {
         let settings = try await loadSettings()
         let queue = self.queue ?? settings.queue
         let prefix = idPrefix ?? UUID().uuidString.prefix(8).lowercased()
         let showProgress = isatty(STDERR_FILENO) != 0
 
-        var rotation = EndpointRotation(count: settings.broker.urls.count, order: settings.broker.urlOrder)
-        var channel: AMQPPublishChannel
+        var link: PublishLink
         do {
-            channel = try connect(settings, queue: queue, rotation: &rotation)
+            link = try PublishLink(settings: settings, queue: queue)
         } catch {
             printError("\(error)")
             // A certificate that does not verify, or refused credentials, is the
             // configuration's fault, as a bad setting is.
             throw ExitCode(error.isPermanent ? 2 : 1)
         }
-        defer { channel.close() }
-        var producer = Producer(channel: channel)
+        defer { link.close() }
         let started = Date()
         var published = 0
         var failed = 0
@@ -137,26 +80,14 @@ struct PublishCommand: SettingsCommand {
             let batch = (first..<(first + size)).map { index in
                 (message: message(id: "\(prefix)-\(index)"), destination: Destination.queue(queue))
             }
-            var answered: [ConfirmTracker.Outcome]?
-            while answered == nil {
-                do {
-                    answered = try producer.publish(batch)
-                } catch {
-                    // The batch goes again, whole, through another node: the ids stay the
-                    // same, so whatever the lost node had already taken counts once.
-                    channel.close()
-                    do {
-                        channel = try await failOver(settings, queue: queue, rotation: &rotation, after: error)
-                    } catch {
-                        FileHandle.standardError.write(Data("\npublish: \(error)\n".utf8))
-                        throw ExitCode(1)
-                    }
-                    producer = Producer(channel: channel)
-                }
+            do {
+                let settled = try await link.publish(batch)
+                published += settled.confirmed
+                failed += settled.failed
+            } catch {
+                FileHandle.standardError.write(Data("\npublish: \(error)\n".utf8))
+                throw ExitCode(1)
             }
-            let outcomes = answered ?? []
-            published += outcomes.filter { $0 == .confirmed }.count
-            failed += outcomes.filter { $0 != .confirmed }.count
             if let rate {
                 let due = started.addingTimeInterval(Double(published + failed) / rate)
                 let wait = due.timeIntervalSinceNow
