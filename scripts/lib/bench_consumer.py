@@ -29,10 +29,14 @@ def delete_queues(url, names, exchanges=()):
 class ConsumerBench:
     """One run's consumer measurements, against the run's broker and Redis."""
 
-    def __init__(self, options, hellos, redis_port):
+    def __init__(self, options, hellos, redis_port, link=None, admin_url=None, redis_link=None):
         self.options = options
         self.hellos = hellos
-        self.redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        # How `publish` and `consumer` reach the broker and Redis: by default the run's single
+        # node and Redis; a cluster's node list, queue type and Sentinels otherwise.
+        self.link = link or ["--amqp-url", options.amqp_url]
+        self.admin_url = admin_url or options.amqp_url
+        self.redis_link = redis_link or ["--redis-url", f"redis://127.0.0.1:{redis_port}/0"]
         # One kept-open connection: polling a counter every few milliseconds while the
         # consumer drains must not cost a process start each time.
         self.redis = redis.Redis(port=redis_port)
@@ -44,15 +48,15 @@ class ConsumerBench:
         return int(self.redis.get(key) or 0)
 
     def publish(self, queue, count=None, *flags):
-        subprocess.run([os.path.join(self.options.bin, "publish"), "--amqp-url", self.options.amqp_url, "--queue", queue,
+        subprocess.run([os.path.join(self.options.bin, "publish"), *self.link, "--queue", queue,
                         "--count", str(count or self.hellos), *flags], check=True, stdout=subprocess.DEVNULL)
 
     def start_consumer(self, queue, *flags, tls=False):
-        link = ["--amqp-url", self.options.amqp_url] if not tls else [
+        link = self.link if not tls else [
             "--amqp-url", self.options.amqps_url, "--amqp-tls-ca-file", f"{self.options.tls_dir}/ca.pem",
             "--amqp-tls-cert-file", f"{self.options.tls_dir}/client.pem", "--amqp-tls-key-file", f"{self.options.tls_dir}/client.key"]
         return Service([os.path.join(self.options.bin, "consumer"), *link,
-                        "--redis-url", self.redis_url, "--amqp-queue", queue,
+                        *self.redis_link, "--amqp-queue", queue,
                         "--redis-received-key", f"{queue}:received", "--redis-sent-key", f"{queue}:sent",
                         "--amqp-reply-queue", f"{queue}-sent", "--amqp-reply-exchange", f"{queue}-x",
                         "--consumer-metrics-port", "0", *flags])
@@ -67,13 +71,13 @@ class ConsumerBench:
         delete_queues(self.options.amqp_url, [queue, f"{queue}-ceiling-replies"], [f"{queue}-ceiling-x"])
         return float(re.search(r"\((\d+) msg/s\)", out).group(1))
 
-    def consumer(self, prefetch, tls=False):
+    def consumer(self, prefetch, *flags, tls=False):
         """The consumer's rate draining a backlog, in msg/s, and its peak RSS meanwhile (KiB);
         with `tls`, its broker link is amqps://."""
         queue = f"bench-{uuid.uuid4().hex[:6]}"
         self.publish(queue)
         launched = time.monotonic()
-        service = self.start_consumer(queue, "--amqp-prefetch", str(prefetch), tls=tls)
+        service = self.start_consumer(queue, "--amqp-prefetch", str(prefetch), *flags, tls=tls)
         # The clock starts at the first counted hello, as `ceiling`'s starts at its first
         # delivery: both rates are the draining rate, without connecting and declaring.
         while self.count(f"{queue}:received") == 0 and time.monotonic() - launched < 60:
@@ -85,7 +89,7 @@ class ConsumerBench:
             time.sleep(0.005)
         rate = self.hellos / (time.monotonic() - started)
         service.stop()
-        delete_queues(self.options.amqp_url, [queue, f"{queue}-sent"], [f"{queue}-x"])
+        delete_queues(self.admin_url, [queue, f"{queue}-sent", f"{queue}.dead"], [f"{queue}-x"])
         return rate, peak
 
     def hostile_drain(self):

@@ -106,6 +106,23 @@ start_redis() {
   log "Redis on 127.0.0.1:$port (pid $REDIS_PID, data in $dir)"
 }
 
+# private_data_dir NAME — where this checkout keeps the data of its private servers: .run/NAME
+# when the rabbitmq user (which the Debian wrapper switches to) can reach the checkout; else,
+# for a clone in /root or under any other folder closed to other users,
+# /var/tmp/biggoal-<hash of the checkout's path>/NAME. The servers log where their data is.
+private_data_dir() {
+  local name=$1
+  if ! id rabbitmq >/dev/null 2>&1 || as_root runuser -u rabbitmq -- test -x "$BIGGOAL_ROOT" 2>/dev/null; then
+    echo "$BIGGOAL_ROOT/.run/$name"
+    return
+  fi
+  local home
+  home="/var/tmp/biggoal-$(printf '%s' "$BIGGOAL_ROOT" | sha1sum | cut -c1-12)"
+  mkdir -p "$home"
+  chmod 755 "$home"
+  echo "$home/$name"
+}
+
 # rabbitmq_env DIR PORT — the environment of a private RabbitMQ node kept in DIR; its
 # distribution port is chosen once and kept in DIR/dist_port.
 rabbitmq_env() {
