@@ -81,4 +81,17 @@ struct RedisCounterStoreTests {
         }
         #expect(!error.reason.isEmpty)
     }
+
+    @Test func theIdempotentScriptIsSentAgainWhenRedisForgotIt() async throws {
+        let server = try RedisServerProcess()
+        let driver = try RedisDriver(redisURL: server.url)
+        #expect(await driver.waitUntilHealthy(seconds: 5))
+        #expect(try await driver.increment(.received, idempotencyKey: "a").get() == IdempotentCount(value: 1, isReplay: false))
+        // By now the store knows the script's SHA; a failover to a server that never saw the
+        // script looks like this to it.
+        let client = try RedisTestClient(host: "127.0.0.1", port: server.port)
+        _ = try client.run("SCRIPT", "FLUSH")
+        #expect(try await driver.increment(.received, idempotencyKey: "b").get() == IdempotentCount(value: 2, isReplay: false))
+        #expect(try await driver.increment(.received, idempotencyKey: "a").get() == IdempotentCount(value: 1, isReplay: true))
+    }
 }
