@@ -71,6 +71,20 @@ final class RedisDriver: StoreDriver, @unchecked Sendable {
     func value(_ counter: Counter) async -> Result<Int, CounterStoreError> { await onStore { $0.value(of: counter, $1) } }
     func health() async -> Result<Void, CounterStoreError> { await onStore { $0.checkHealth($1) } }
 
+    /// `count` increments issued in one loop task, so they leave as one pipelined batch; the
+    /// values their completions got, in the order they came (-1 for a failure).
+    func incrementsInOneWakeUp(_ counter: Counter, count: Int) async -> [Int] {
+        await onStore { store, done in
+            var results: [Int] = []
+            for _ in 0..<count {
+                store.increment(counter) { result in
+                    results.append((try? result.get()) ?? -1)
+                    if results.count == count { done(results) }
+                }
+            }
+        }
+    }
+
     /// Waits until the store answers again (after a fault), up to `seconds`.
     func waitUntilHealthy(seconds: Double) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)

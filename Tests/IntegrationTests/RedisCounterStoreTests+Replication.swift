@@ -40,16 +40,7 @@ extension RedisCounterStoreTests {
 
         // With one, every write of a pipelined wake-up is confirmed by one WAIT.
         let replica = try startReplica(of: master)
-        let values: [Int] = await driver.onStore { store, done in
-            var results: [Int] = []
-            for _ in 0..<500 {
-                store.increment(.received) { result in
-                    results.append((try? result.get()) ?? -1)
-                    if results.count == 500 { done(results) }
-                }
-            }
-        }
-        #expect(values == Array(2...501))
+        #expect(await driver.incrementsInOneWakeUp(.received, count: 500) == Array(2...501))
         // The retried key replays the count its first try made, now that a replica holds it.
         #expect(try await driver.increment(.sent, idempotencyKey: "k").get() == IdempotentCount(value: 1, isReplay: true))
         let onReplica = try RedisTestClient(host: "127.0.0.1", port: replica.port)

@@ -14,16 +14,7 @@ struct RedisCounterStoreTests {
         _ = await driver.waitUntilHealthy(seconds: 5)
         // 2,000 increments issued in one loop task leave as one batch; each completion gets
         // its own new value, in order.
-        let values: [Int] = await driver.onStore { store, done in
-            var results: [Int] = []
-            for _ in 0..<2000 {
-                store.increment(.received) { result in
-                    results.append((try? result.get()) ?? -1)
-                    if results.count == 2000 { done(results) }
-                }
-            }
-        }
-        #expect(values == Array(1...2000))
+        #expect(await driver.incrementsInOneWakeUp(.received, count: 2000) == Array(1...2000))
         let redis = try TestServices.redis()
         #expect(try redis.count(driver.configuration.receivedKey) == 2000)
         try redis.delete(driver.configuration.receivedKey)
