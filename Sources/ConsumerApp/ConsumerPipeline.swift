@@ -101,10 +101,8 @@ struct ConsumerPipeline {
     var settledCount = 0
     /// Since when the broker has refused every reply on the configured route, if it does.
     var refusingRepliesSince: ContinuousClock.Instant?
-    /// How long every reply may be refused before the channel is taken for broken. RabbitMQ
-    /// 3.10 keeps refusing, on a channel opened while a quorum queue was electing its
-    /// leader, replies that a fresh channel gets confirmed at once.
-    static let refusalsBeforeRenewal: Duration = .seconds(2)
+    /// How long every reply may be refused before the connection is replaced.
+    static let refusalsBeforeRenewal = Producer.refusalsBeforeRenewal
 
     /// RabbitMQ's direct reply-to pseudo-queue names.
     static let directReplyToPrefix = "amq.rabbitmq.reply-to."

@@ -15,6 +15,12 @@ import Messaging
 ///
 /// Thread-confined, like the channel under it.
 public final class Producer {
+    /// How long a channel may refuse every message before it is taken for broken and the
+    /// connection replaced. RabbitMQ 3.10 keeps refusing, on a channel that published to a
+    /// quorum queue while the queue was electing its leader, messages that a fresh channel
+    /// gets confirmed at once. The consumer and `publish` both follow it.
+    public static let refusalsBeforeRenewal: Duration = .seconds(2)
+
     private let channel: PublishChannel
     private var tracker = ConfirmTracker()
     private let confirmTimeout: Duration

@@ -12,9 +12,8 @@ struct PublishLink {
     /// How long publishing waits for some node to answer again, or for a node to accept a
     /// message again, before it gives up.
     static let patience: Duration = .seconds(60)
-    /// How long a channel may keep refusing every message before it is replaced: RabbitMQ
-    /// 3.10 keeps refusing a channel that published to a quorum queue while its leader moved.
-    static let refusalsBeforeRenewal: Duration = .seconds(2)
+    /// How long a channel may keep refusing every message before it is replaced.
+    static let refusalsBeforeRenewal = Producer.refusalsBeforeRenewal
 
     private let settings: PublishSettings
     private let queue: String
