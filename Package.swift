@@ -49,6 +49,8 @@ let package = Package(
 
         // Setting declarations: each adapter declares its keys next to its configuration.
         .target(name: "SettingKeys"),
+        // Metric declarations: each recorder declares its names, help and buckets.
+        .target(name: "MetricKeys"),
 
         // Domain.
         .target(name: "HTTP1"),
@@ -66,9 +68,20 @@ let package = Package(
         .target(
             name: "RedisCounterStore",
             dependencies: [
-                "Counters", "Redis", "LinuxIO", "Resilience", "SettingKeys", "TLS",
+                "Counters", "Redis", "LinuxIO", "Resilience", "SettingKeys", "MetricKeys", "TLS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+
+        // Metrics set-up for the executables: the described Prometheus factory, build and
+        // process metrics, the exposition `/metrics` renders.
+        .target(
+            name: "MetricsSetup",
+            dependencies: [
+                "MetricKeys", "LinuxIO",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -90,10 +103,9 @@ let package = Package(
         .target(
             name: "APIApp",
             dependencies: [
-                "HTTP1", "HTTPServer", "Counters", "RedisCounterStore", "Settings", "LinuxIO",
+                "HTTP1", "HTTPServer", "Counters", "RedisCounterStore", "Settings", "LinuxIO", "MetricKeys", "MetricsSetup",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -101,9 +113,9 @@ let package = Package(
             name: "ConsumerApp",
             dependencies: [
                 "AMQPMessaging", "Messaging", "Producer", "Counters", "RedisCounterStore", "Settings", "HTTP1", "HTTPServer", "Resilience",
+                "MetricKeys", "MetricsSetup",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -111,12 +123,10 @@ let package = Package(
         .target(
             name: "CommandSupport",
             dependencies: [
-                "Settings", "SettingKeys",
+                "Settings", "SettingKeys", "MetricKeys", "MetricsSetup", "LinuxIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -127,8 +137,6 @@ let package = Package(
                 "APIApp", "Settings", "LinuxIO", "CommandSupport", "Redis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
@@ -139,8 +147,6 @@ let package = Package(
                 "ConsumerApp", "Settings", "LinuxIO", "CommandSupport", "Redis", "AMQP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
@@ -171,6 +177,10 @@ let package = Package(
         .testTarget(name: "MessagingTests", dependencies: ["Messaging"]),
         .testTarget(name: "ProducerTests", dependencies: ["Producer", "Messaging", "MessagingTestSupport"]),
         .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO"]),
+        .testTarget(
+            name: "MetricsSetupTests",
+            dependencies: ["MetricsSetup", "MetricKeys", "LinuxIO", .product(name: "Metrics", package: "swift-metrics")]
+        ),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: ["HTTPServer", "HTTP1", "LinuxIO", "ServiceTestSupport", .product(name: "Logging", package: "swift-log")]

@@ -1,7 +1,8 @@
 import HTTPServer
 import LinuxIO
 import Logging
-import Prometheus
+import MetricKeys
+import MetricsSetup
 import RedisCounterStore
 import SettingKeys
 import Settings
@@ -16,9 +17,12 @@ public final class APIApplication: Sendable {
     private let passwordFile: SecretFile?
     private let tokens: ValidTokens
 
-    /// - Parameter registry: where the metrics the executable bootstrapped swift-metrics with
-    ///   are collected; `/metrics` renders it.
-    public init(settings: APISettings, logger: Logger, registry: PrometheusCollectorRegistry) {
+    /// What the api records, for the metrics bootstrap.
+    public static let metricKeys = APIMetrics.keys + RedisCounterStore.metricKeys
+
+    /// - Parameter metrics: what swift-metrics was bootstrapped with (declaring
+    ///   `metricKeys`); `/metrics` renders it.
+    public init(settings: APISettings, logger: Logger, metrics: MetricsExposition) {
         self.logger = logger
         access = settings.access
         passwordFile = settings.redis.passwordFile
@@ -32,7 +36,7 @@ public final class APIApplication: Sendable {
         let openConnections: @Sendable () -> Int = { serverBox.withLock { $0?.connectionCount ?? 0 } }
         server = HTTPServer(configuration: settings.http, logger: logger) { loop in
             let store = RedisCounterStore(loop: loop, configuration: storeConfiguration, logger: storeLogger, sentinels: sentinels)
-            return APIResponder(store: store, metrics: APIMetrics(registry: registry, openConnections: openConnections), access: rules)
+            return APIResponder(store: store, metrics: APIMetrics(exposition: metrics, openConnections: openConnections), access: rules)
         }
         serverBox.withLock { $0 = server }
     }

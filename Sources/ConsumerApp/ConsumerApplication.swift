@@ -4,7 +4,9 @@ import HTTPServer
 import LinuxIO
 import Logging
 import Messaging
-import Prometheus
+import MetricKeys
+import MetricsSetup
+import RedisCounterStore
 import SettingKeys
 import Settings
 import Synchronization
@@ -20,9 +22,12 @@ public final class ConsumerApplication: Sendable {
     private let outcome = Mutex<MessagingError?>(nil)
     private let finished = DispatchSemaphore(value: 0)
 
-    /// - Parameter registry: where the metrics the executable bootstrapped swift-metrics with
-    ///   are collected; `/metrics` renders it.
-    public init(settings: ConsumerSettings, logger: Logger, registry: PrometheusCollectorRegistry) {
+    /// What the consumer records, for the metrics bootstrap.
+    public static let metricKeys = ConsumerMetrics.keys + RedisCounterStore.metricKeys
+
+    /// - Parameter metrics: what swift-metrics was bootstrapped with (declaring
+    ///   `metricKeys`); `/metrics` renders it.
+    public init(settings: ConsumerSettings, logger: Logger, metrics: MetricsExposition) {
         consumer = Consumer(settings: settings, logger: logger)
         self.logger = logger
         secretFiles = settings.secretFiles
@@ -37,7 +42,7 @@ public final class ConsumerApplication: Sendable {
             headerTimeoutMilliseconds: 5000, bodyTimeoutMilliseconds: 5000, idleTimeoutMilliseconds: 5000
         )
         statusServer = HTTPServer(configuration: configuration, logger: logger) { [health = consumer.health] _ in
-            ConsumerStatusResponder(registry: registry, health: health)
+            ConsumerStatusResponder(metrics: metrics, health: health)
         }
     }
 

@@ -1,3 +1,4 @@
+import MetricKeys
 import Metrics
 
 /// What the consumer reports, through swift-metrics. Handles are made once; recording is
@@ -23,16 +24,44 @@ struct ConsumerMetrics {
         case lost
     }
 
+    static let deliveriesKey = MetricKey(
+        "biggoal_consumer_deliveries_total",
+        help: "Deliveries settled, by outcome: hello (counted), ignored, duplicate, failed (requeued), dead_lettered."
+    )
+    static let repliesKey = MetricKey(
+        "biggoal_consumer_replies_total",
+        help: "Replies published, by what the broker said: confirmed, returned, nacked, unsendable, lost."
+    )
+    static let reconnectsKey = MetricKey(
+        "biggoal_consumer_reconnects_total", help: "Broker sessions started again after one ended."
+    )
+    static let nodeSwitchesKey = MetricKey(
+        "biggoal_consumer_broker_node_switches_total",
+        help: "Broker sessions that landed on another cluster node than the session before."
+    )
+    static let nodeKey = MetricKey(
+        "biggoal_consumer_broker_node", help: "1 for the broker node the consumer is connected to, 0 for nodes it was on before."
+    )
+    static let inFlightKey = MetricKey(
+        "biggoal_consumer_prefetch_in_flight", help: "Deliveries taken from the broker and not yet settled."
+    )
+    static let processingKey = MetricKey(
+        "biggoal_consumer_processing_duration_seconds",
+        help: "Time from a delivery taken to it settled: counted, answered, the reply confirmed and acknowledged.",
+        buckets: MetricKey.brokerLatencyBuckets
+    )
+    static let keys = [deliveriesKey, repliesKey, reconnectsKey, nodeSwitchesKey, nodeKey, inFlightKey, processingKey]
+
     private let deliveries: [DeliveryOutcome: Counter]
     private let replies: [ReplyOutcome: Counter]
-    let reconnects = Counter(label: "biggoal_consumer_reconnects_total")
+    let reconnects = Counter(label: ConsumerMetrics.reconnectsKey.name)
     /// Reconnections that landed on another node of the cluster than the last session's.
-    let nodeSwitches = Counter(label: "biggoal_consumer_broker_node_switches_total")
+    let nodeSwitches = Counter(label: ConsumerMetrics.nodeSwitchesKey.name)
     /// 1 for the node the consumer is connected to (labelled `node="host:port"`), 0 for the
     /// ones it was connected to before.
     private let nodeGauges = NodeGauges()
-    let inFlight = Gauge(label: "biggoal_consumer_prefetch_in_flight")
-    private let processing = Metrics.Timer(label: "biggoal_consumer_processing_duration_seconds")
+    let inFlight = Gauge(label: ConsumerMetrics.inFlightKey.name)
+    private let processing = Metrics.Timer(label: ConsumerMetrics.processingKey.name)
 
     func connected(to node: String) {
         nodeGauges.set(node)
@@ -44,10 +73,10 @@ struct ConsumerMetrics {
 
     init() {
         deliveries = Dictionary(uniqueKeysWithValues: DeliveryOutcome.allCases.map {
-            ($0, Counter(label: "biggoal_consumer_deliveries_total", dimensions: [("outcome", $0.rawValue)]))
+            ($0, Counter(label: ConsumerMetrics.deliveriesKey.name, dimensions: [("outcome", $0.rawValue)]))
         })
         replies = Dictionary(uniqueKeysWithValues: ReplyOutcome.allCases.map {
-            ($0, Counter(label: "biggoal_consumer_replies_total", dimensions: [("outcome", $0.rawValue)]))
+            ($0, Counter(label: ConsumerMetrics.repliesKey.name, dimensions: [("outcome", $0.rawValue)]))
         })
     }
 
@@ -72,7 +101,7 @@ private final class NodeGauges: @unchecked Sendable {
 
     func set(_ current: String?) {
         if let current, gauges[current] == nil {
-            gauges[current] = Gauge(label: "biggoal_consumer_broker_node", dimensions: [("node", current)])
+            gauges[current] = Gauge(label: ConsumerMetrics.nodeKey.name, dimensions: [("node", current)])
         }
         for (node, gauge) in gauges { gauge.record(node == current ? 1 : 0) }
     }

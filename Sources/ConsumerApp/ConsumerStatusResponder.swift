@@ -1,15 +1,15 @@
 import HTTP1
 import HTTPServer
-import Prometheus
+import MetricsSetup
 
 /// The consumer's small HTTP side: `/metrics` and `/health`, served by the project's HTTP
 /// server on `consumer.metricsPort`.
 public final class ConsumerStatusResponder: HTTPResponder {
-    private let registry: PrometheusCollectorRegistry
+    private let metrics: MetricsExposition
     private let health: ConsumerHealth
 
-    public init(registry: PrometheusCollectorRegistry, health: ConsumerHealth) {
-        self.registry = registry
+    public init(metrics: MetricsExposition, health: ConsumerHealth) {
+        self.metrics = metrics
         self.health = health
     }
 
@@ -17,7 +17,7 @@ public final class ConsumerStatusResponder: HTTPResponder {
         let allowed = [HTTPMethod.get, .head]
         switch request.path {
         case "/metrics" where allowed.contains(request.method):
-            respond(HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer()))
+            respond(HTTPResponse(status: .ok, contentType: MetricsExposition.contentType, body: metrics.render()))
         case "/health" where allowed.contains(request.method):
             if let problem = health.currentProblem {
                 respond(.json(.serviceUnavailable, #"{"status":"unavailable","reason":\#(JSONString.quote(problem))}"#))

@@ -17,6 +17,9 @@ public final class RedisBatchCounterStore: BatchCounterStore {
 
     /// Where the master is, when Sentinels manage Redis.
     private let sentinels: SentinelMaster?
+    private let metrics = RedisStoreMetrics()
+    /// Whether a connection was made before: the next one is a reconnect.
+    private var everConnected = false
 
     public init(configuration: RedisCounterStore.Configuration, sentinels: SentinelMaster? = nil) {
         self.configuration = configuration
@@ -110,6 +113,7 @@ public final class RedisBatchCounterStore: BatchCounterStore {
                 if Commands.isReadOnly(message) {
                     // A replica since the last call: drop it, the next call asks the Sentinels.
                     connection = nil
+                    metrics.errors.increment()
                     throw CounterStoreError(reason: "Redis answered READONLY: the master has moved")
                 }
                 if message.hasPrefix("NOSCRIPT") {
@@ -130,7 +134,10 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         guard let wait = commands.waitForReplicas else { return try roundTrip([command])[0] }
         let replies = try roundTrip([command, wait], timeoutMilliseconds: commands.replicatedTimeoutMilliseconds)
         if replies[0].isError { return replies[0] }
-        if let problem = commands.replicationProblem(replies[1]) { throw problem }
+        if let problem = commands.replicationProblem(replies[1]) {
+            metrics.replicationShortfalls.increment()
+            throw problem
+        }
         return replies[0]
     }
 
@@ -141,6 +148,7 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         } catch {
             // A hiredis context is dead after any error; the next call connects anew.
             self.connection = nil
+            metrics.errors.increment()
             throw CounterStoreError(error.code == .refused ? .refused : .unavailable, reason: error.message, underlying: error)
         }
     }
@@ -162,8 +170,11 @@ public final class RedisBatchCounterStore: BatchCounterStore {
                 }
             }
             connection = fresh
+            if everConnected { metrics.reconnects.increment() }
+            everConnected = true
             return fresh
         } catch {
+            metrics.errors.increment()
             throw CounterStoreError(connecting: error)
         }
     }

@@ -28,6 +28,12 @@ public struct APISettings: ServiceSettings, Equatable {
 
     public var secretFiles: [SecretFile] { [access.tokenFile, redis.passwordFile].compactMap { $0 } }
 
+    /// `/health`, with a token when `http.auth.protect` is `all`.
+    public var readinessProbe: ReadinessProbe? {
+        ReadinessProbe(listeningOn: http.host, port: http.port, path: "/health",
+                       bearerToken: access.requiresToken && access.protect == .all ? tokens.first : nil)
+    }
+
     /// The effective configuration as `key=value` pairs for the start-up log line, with the
     /// Redis password masked.
     public var loggable: [String: String] {

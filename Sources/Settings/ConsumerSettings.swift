@@ -33,6 +33,11 @@ public struct ConsumerSettings: ServiceSettings, Equatable {
 
     public var secretFiles: [SecretFile] { [amqp.broker.passwordFile, redis.passwordFile].compactMap { $0 } }
 
+    /// `/health` on the status port; none when `consumer.metricsPort` is 0.
+    public var readinessProbe: ReadinessProbe? {
+        metricsPort == 0 ? nil : ReadinessProbe(listeningOn: metricsHost, port: metricsPort, path: "/health")
+    }
+
     /// The effective configuration for the start-up log line, passwords masked.
     public var loggable: [String: String] {
         [

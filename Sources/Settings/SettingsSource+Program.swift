@@ -43,4 +43,29 @@ public protocol ServiceSettings: ProgramSettings {
     var loggable: [String: String] { get }
     /// The files that hold secrets (tokens, passwords), to warn about when others may read them.
     var secretFiles: [SecretFile] { get }
+    /// Where this service answers whether it is ready, for `--check-health`; nil when it
+    /// serves no such endpoint.
+    var readinessProbe: ReadinessProbe? { get }
+}
+
+/// An HTTP endpoint that answers 2xx when a service is ready, as the service's own settings
+/// place it.
+public struct ReadinessProbe: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var path: String
+    /// Sent as `Authorization: Bearer` when the endpoint needs a token.
+    public var bearerToken: String?
+
+    /// A wildcard listening address (`0.0.0.0`, `::`) is probed on loopback.
+    public init(listeningOn host: String, port: Int, path: String, bearerToken: String? = nil) {
+        switch host {
+        case "0.0.0.0", "": self.host = "127.0.0.1"
+        case "::", "[::]": self.host = "::1"
+        default: self.host = host
+        }
+        self.port = port
+        self.path = path
+        self.bearerToken = bearerToken
+    }
 }

@@ -26,11 +26,13 @@ struct API: SettingsCommand {
     )
 
     @OptionGroup var options: SettingsOptions<APISettings>
+    @OptionGroup var healthCheck: HealthCheckOption
 
     func run() async throws {
-        let (settings, logger, registry) = try await startService().parts
+        if healthCheck.requested { try await checkHealthAndExit() }
+        let (settings, logger, metrics) = try await startService(metricKeys: APIApplication.metricKeys).parts
 
-        let application = APIApplication(settings: settings, logger: logger, registry: registry)
+        let application = APIApplication(settings: settings, logger: logger, metrics: metrics)
         let signals = await StopSignals()
         do {
             try application.start()

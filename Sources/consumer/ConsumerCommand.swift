@@ -29,11 +29,13 @@ struct ConsumerCommand: SettingsCommand {
     )
 
     @OptionGroup var options: SettingsOptions<ConsumerSettings>
+    @OptionGroup var healthCheck: HealthCheckOption
 
     func run() async throws {
-        let (settings, logger, registry) = try await startService().parts
+        if healthCheck.requested { try await checkHealthAndExit() }
+        let (settings, logger, metrics) = try await startService(metricKeys: ConsumerApplication.metricKeys).parts
 
-        let application = ConsumerApplication(settings: settings, logger: logger, registry: registry)
+        let application = ConsumerApplication(settings: settings, logger: logger, metrics: metrics)
         let signals = await StopSignals()
         do {
             try application.start()

@@ -182,7 +182,7 @@ struct APILifecycleTests {
 
     @Test func unknownKeyInTheFileExitsTwo() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("biggoal-\(UUID()).json").path
-        FileManager.default.createFile(atPath: path, contents: Data(#"{"http": {"portt": 3000}}"#.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(#"{"http": {"portt": 3000}}"#.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let (status, output) = try runAPI(arguments: ["--config", path])
         #expect(status == 2)

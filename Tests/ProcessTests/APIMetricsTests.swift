@@ -26,6 +26,15 @@ struct APIMetricsTests {
         #expect(samples.value("biggoal_received_hello") == 3)
         #expect(samples.value("biggoal_sent_hello") == 0)
         #expect((samples.value("biggoal_http_open_connections") ?? 0) >= 1)
+        // Every family is described, the latencies resolve below a millisecond, and the
+        // build and process metrics are there.
+        #expect(try undescribedPrometheusFamilies(scrape.body) == [])
+        #expect(samples.value("biggoal_http_request_duration_seconds_bucket", ["route": "/ping", "le": "0.00005"]) != nil)
+        #expect(samples.value("biggoal_build_info", ["program": "api"]) == 1)
+        #expect((samples.value("process_resident_memory_bytes") ?? 0) > 1_000_000)
+        #expect((samples.value("process_open_fds") ?? 0) >= 3)
+        #expect(samples.value("process_cpu_seconds_total") != nil)
+        #expect(samples.value("process_start_time_seconds") != nil)
 
         // Redis goes away: errors are counted, and a reconnect once it is back.
         redisServer.kill()

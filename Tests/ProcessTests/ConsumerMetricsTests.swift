@@ -24,7 +24,12 @@ struct ConsumerMetricsTests {
         let health = try client.request("GET", "/health")
         #expect(health.status == 200)
         #expect(health.body == #"{"status":"ok"}"#)
-        let samples = try parsePrometheus(try client.request("GET", "/metrics").body)
+        let scrape = try client.request("GET", "/metrics").body
+        #expect(try undescribedPrometheusFamilies(scrape) == [])
+        let samples = try parsePrometheus(scrape)
+        #expect(samples.value("biggoal_build_info", ["program": "consumer"]) == 1)
+        #expect((samples.value("process_resident_memory_bytes") ?? 0) > 1_000_000)
+        #expect(samples.value("biggoal_redis_errors_total") == 0)
         #expect(samples.value("biggoal_consumer_deliveries_total", ["outcome": "hello"]) == 5)
         #expect(samples.value("biggoal_consumer_deliveries_total", ["outcome": "ignored"]) == 2)
         #expect(samples.value("biggoal_consumer_deliveries_total", ["outcome": "duplicate"]) == 1)
@@ -40,6 +45,9 @@ struct ConsumerMetricsTests {
         #expect(try HTTPTestClient(port: port).request("GET", "/health").body.contains("Redis"))
         try redisServer.start()
         #expect(try AMQPTestClient.waitUntil(seconds: 15) { try HTTPTestClient(port: port).request("GET", "/health").status == 200 })
+        let after = try parsePrometheus(try HTTPTestClient(port: port).request("GET", "/metrics").body)
+        #expect((after.value("biggoal_redis_errors_total") ?? 0) >= 1)
+        #expect((after.value("biggoal_redis_reconnects_total") ?? 0) >= 1)
     }
 }
 }

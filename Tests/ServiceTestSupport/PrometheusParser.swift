@@ -11,13 +11,34 @@ public struct PrometheusSample: Sendable {
 /// `prometheus_client`, which `scripts/test` installs), so the format is checked by a real
 /// consumer of it, not by our own reading.
 public func parsePrometheus(_ text: String) throws -> [PrometheusSample] {
+    let samples = try runPrometheusParser(text, """
+    for family in text_string_to_metric_families(sys.stdin.read()):
+        for sample in family.samples:
+            out.append({"name": sample.name, "labels": sample.labels, "value": sample.value})
+    """)
+    return samples.map {
+        PrometheusSample(name: $0["name"] as? String ?? "", labels: $0["labels"] as? [String: String] ?? [:],
+                         value: ($0["value"] as? NSNumber)?.doubleValue ?? .nan)
+    }
+}
+
+/// The families of an exposition that lack a `# HELP` or a `# TYPE` line, as the reference
+/// parser reads them (no help: empty documentation; no type: `unknown`).
+public func undescribedPrometheusFamilies(_ text: String) throws -> [String] {
+    try runPrometheusParser(text, """
+    for family in text_string_to_metric_families(sys.stdin.read()):
+        if not family.documentation or family.type == "unknown":
+            out.append({"name": family.name})
+    """).map { $0["name"] as? String ?? "" }
+}
+
+/// Runs `body` (Python, filling the list `out`) on the exposition and returns `out`.
+private func runPrometheusParser(_ text: String, _ body: String) throws -> [[String: Any]] {
     let script = """
     import json, sys
     from prometheus_client.parser import text_string_to_metric_families
     out = []
-    for family in text_string_to_metric_families(sys.stdin.read()):
-        for sample in family.samples:
-            out.append({"name": sample.name, "labels": sample.labels, "value": sample.value})
+    \(body)
     print(json.dumps(out))
     """
     let process = Process()
@@ -35,14 +56,14 @@ public func parsePrometheus(_ text: String) throws -> [PrometheusSample] {
     let data = output.fileHandleForReading.readDataToEndOfFile()
     let problem = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     while process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
+    if problem.contains("No module named 'prometheus_client'") {
+        throw ServiceUnavailable("Python's prometheus_client is not installed (pip install prometheus-client; scripts/test installs it)")
+    }
     guard process.terminationStatus == 0,
-          let samples = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+          let found = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
         throw ServiceUnavailable("the Prometheus parser rejected the exposition: \(problem)")
     }
-    return samples.map {
-        PrometheusSample(name: $0["name"] as? String ?? "", labels: $0["labels"] as? [String: String] ?? [:],
-                         value: ($0["value"] as? NSNumber)?.doubleValue ?? .nan)
-    }
+    return found
 }
 
 extension Array where Element == PrometheusSample {
