@@ -45,8 +45,12 @@ public final class AMQPDeliverySource: DeliverySource {
     }
 
     private static let channel: UInt16 = 1
+    /// Where queue depths are asked (passive declares), so that a missing queue closes this
+    /// channel and not the subscription's.
+    private static let questionChannel: UInt16 = 2
     let connection: AMQPConnection
     private var consumerTag: String?
+    private var questionChannelOpen = false
 
     /// Connects, declares what `topology` names (idempotently) and subscribes.
     public init(endpoint: AMQPEndpoint, topology: Topology) throws(MessagingError) {
@@ -102,6 +106,25 @@ public final class AMQPDeliverySource: DeliverySource {
 
     public func requeue(_ tag: UInt64) throws(MessagingError) {
         do { try connection.reject(tag, requeue: true, channel: Self.channel) } catch { throw MessagingError(error) }
+    }
+
+    public func readyMessages(in queues: [String]) throws(MessagingError) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for queue in queues {
+            do {
+                if !questionChannelOpen {
+                    try connection.openChannel(Self.questionChannel)
+                    questionChannelOpen = true
+                }
+                counts[queue] = try connection.messageCount(queue, channel: Self.questionChannel)
+            } catch where error.code == .channelClosed {
+                // The broker closed the question channel (no such queue): open it again next time.
+                questionChannelOpen = false
+            } catch {
+                throw MessagingError(error)
+            }
+        }
+        return counts
     }
 
     public func cancel() {

@@ -95,6 +95,8 @@ public final class APIResponder: HTTPResponder {
             }
         case .health:
             store.checkHealth { respond(Responses.health($0)) }
+        case .consumers:
+            store.consumerPresences { respond(Responses.consumers($0)) }
         case .metrics:
             respond(metrics?.render() ?? Responses.notFound)
         case .statusPage:
@@ -109,6 +111,7 @@ enum Route: Equatable {
     case increment(Counter)
     case read(Counter)
     case health
+    case consumers
     case metrics
     case statusPage
 
@@ -121,6 +124,7 @@ enum Route: Equatable {
         case "/api/v1/receive/messages/hello": self = .read(.received)
         case "/api/v1/sent/messages/hello": self = .read(.sent)
         case "/health": self = .health
+        case "/api/v1/consumers": self = .consumers
         case "/metrics": self = .metrics
         default: return nil
         }
@@ -132,7 +136,7 @@ enum Route: Equatable {
     func allows(_ method: HTTPMethod) -> Bool {
         switch self {
         case .increment: method == .get || method == .post
-        case .ping, .read, .health, .metrics, .statusPage: method == .get || method == .head
+        case .ping, .read, .health, .consumers, .metrics, .statusPage: method == .get || method == .head
         }
     }
 
@@ -153,6 +157,7 @@ enum Route: Equatable {
         case .health: 6
         case .metrics: 7
         case .statusPage: 8
+        case .consumers: 9
         }
     }
 
@@ -167,6 +172,7 @@ enum Route: Equatable {
         case .health: "/health"
         case .metrics: "/metrics"
         case .statusPage: "/"
+        case .consumers: "/api/v1/consumers"
         }
     }
 }
@@ -237,6 +243,22 @@ enum Responses {
 
     static func badIdempotencyKey(_ reason: String) -> HTTPResponse {
         .json(.badRequest, #"{"error":\#(JSONString.quote(reason))}"#, headers: [noStore])
+    }
+
+    /// The live consumer instances' heartbeats. Every text is escaped and every number
+    /// re-formatted here: the hashes in Redis are trusted no more than a request.
+    static func consumers(_ result: Result<[ConsumerPresence], CounterStoreError>) -> HTTPResponse {
+        guard case .success(let presences) = result else { return storeUnavailable }
+        func optional(_ value: Int?) -> String { value.map(String.init) ?? "null" }
+        let entries = presences.map { presence in
+            #"{"instance":\#(JSONString.quote(presence.instance)),"node":\#(JSONString.quote(presence.node)),"#
+                + #""inFlight":\#(presence.inFlight),"receivedPerSecond":\#(presence.receivedPerSecond),"#
+                + #""sentPerSecond":\#(presence.sentPerSecond),"queue":\#(JSONString.quote(presence.queue)),"#
+                + #""queueMessages":\#(optional(presence.queueMessages)),"#
+                + #""deadLetterQueue":\#(JSONString.quote(presence.deadLetterQueue)),"#
+                + #""deadLetterMessages":\#(optional(presence.deadLetterMessages)),"sentAt":\#(presence.sentAtMilliseconds)}"#
+        }
+        return .json(.ok, #"{"consumers":[\#(entries.joined(separator: ","))]}"#, headers: [noStore])
     }
 
     static func health(_ result: Result<Void, CounterStoreError>) -> HTTPResponse {

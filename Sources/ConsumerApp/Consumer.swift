@@ -44,6 +44,7 @@ public final class Consumer: Sendable {
         let faults = FaultLog(logger: logger)
         let poisoned = PoisonedDestinations()
         let rules = ConsumerRules(settings)
+        let presence = PresenceReporter(serviceName: settings.serviceName, queue: settings.amqp.queue, deadLetterQueue: rules.deadLetterQueue)
         let topology = AMQPDeliverySource.Topology(
             queue: settings.amqp.queue, prefetch: settings.amqp.prefetch, declare: settings.amqp.declare,
             replyExchange: settings.amqp.replyExchange, replyRoutingKey: settings.amqp.replyRoutingKey,
@@ -70,7 +71,8 @@ public final class Consumer: Sendable {
                     throw error
                 }
                 let session = ConsumerSession(source: source, channel: channel, counter: counter, rules: rules, metrics: metrics,
-                                              health: health, faults: faults, poisoned: poisoned, logger: logger)
+                                              health: health, faults: faults, poisoned: poisoned, presence: presence, node: address,
+                                              logger: logger)
                 logger.info("consuming", metadata: ["queue": "\(settings.amqp.queue)", "prefetch": "\(settings.amqp.prefetch)",
                                                     "node": "\(address)"])
                 if sessions > 0 { metrics.reconnects.increment() }

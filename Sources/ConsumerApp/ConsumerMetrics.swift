@@ -50,7 +50,11 @@ struct ConsumerMetrics {
         help: "Time from a delivery taken to it settled: counted, answered, the reply confirmed and acknowledged.",
         buckets: MetricKey.brokerLatencyBuckets
     )
-    static let keys = [deliveriesKey, repliesKey, reconnectsKey, nodeSwitchesKey, nodeKey, inFlightKey, processingKey]
+    static let queueMessagesKey = MetricKey(
+        "biggoal_consumer_queue_messages",
+        help: "Ready messages in the consumer's queues as the broker last told it, by queue and role (inbound, dead_letter)."
+    )
+    static let keys = [deliveriesKey, repliesKey, reconnectsKey, nodeSwitchesKey, nodeKey, inFlightKey, processingKey, queueMessagesKey]
 
     private let deliveries: [DeliveryOutcome: Counter]
     private let replies: [ReplyOutcome: Counter]
@@ -62,6 +66,15 @@ struct ConsumerMetrics {
     private let nodeGauges = NodeGauges()
     let inFlight = Gauge(label: ConsumerMetrics.inFlightKey.name)
     private let processing = Metrics.Timer(label: ConsumerMetrics.processingKey.name)
+
+    /// Ready messages per queue, as the broker said; a gauge per queue, made the first time.
+    private let queueGauges = QueueGauges()
+
+    func queueDepths(_ depths: [String: Int], inbound: String, deadLetter: String?) {
+        for (queue, count) in depths {
+            queueGauges.gauge(queue: queue, role: queue == inbound ? "inbound" : "dead_letter").record(count)
+        }
+    }
 
     func connected(to node: String) {
         nodeGauges.set(node)
@@ -104,5 +117,18 @@ private final class NodeGauges: @unchecked Sendable {
             gauges[current] = Gauge(label: ConsumerMetrics.nodeKey.name, dimensions: [("node", current)])
         }
         for (node, gauge) in gauges { gauge.record(node == current ? 1 : 0) }
+    }
+}
+
+/// The `biggoal_consumer_queue_messages` gauges, one per queue. Touched by the consumer's
+/// thread only.
+private final class QueueGauges: @unchecked Sendable {
+    private var gauges: [String: Gauge] = [:]
+
+    func gauge(queue: String, role: String) -> Gauge {
+        if let gauge = gauges[queue] { return gauge }
+        let gauge = Gauge(label: ConsumerMetrics.queueMessagesKey.name, dimensions: [("queue", queue), ("role", role)])
+        gauges[queue] = gauge
+        return gauge
     }
 }

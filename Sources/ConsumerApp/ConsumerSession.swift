@@ -21,6 +21,10 @@ public final class ConsumerSession {
     private let health: ConsumerHealth
     /// Reply destinations the broker dropped the whole connection over, kept across sessions.
     private let poisoned: PoisonedDestinations
+    /// Nil for tools that run the consumer's work without the service around it.
+    private let presence: PresenceReporter?
+    /// The broker node this session is connected to, for the heartbeat.
+    private let node: String
     private var lastFlush = ContinuousClock.now
 
     /// A session on its own, with metrics and a fault log of its own (for tools such as
@@ -28,11 +32,13 @@ public final class ConsumerSession {
     public convenience init(source: DeliverySource, channel: PublishChannel, counter: BatchCounterStore, rules: ConsumerRules,
                             logger: Logger) {
         self.init(source: source, channel: channel, counter: counter, rules: rules, metrics: ConsumerMetrics(),
-                  health: ConsumerHealth(), faults: FaultLog(logger: logger), poisoned: PoisonedDestinations(), logger: logger)
+                  health: ConsumerHealth(), faults: FaultLog(logger: logger), poisoned: PoisonedDestinations(), presence: nil,
+                  node: "", logger: logger)
     }
 
     init(source: DeliverySource, channel: PublishChannel, counter: BatchCounterStore, rules: ConsumerRules, metrics: ConsumerMetrics,
-         health: ConsumerHealth, faults: FaultLog, poisoned: PoisonedDestinations, logger: Logger) {
+         health: ConsumerHealth, faults: FaultLog, poisoned: PoisonedDestinations, presence: PresenceReporter?, node: String,
+         logger: Logger) {
         self.source = source
         self.channel = channel
         producer = Producer(channel: channel)
@@ -42,6 +48,8 @@ public final class ConsumerSession {
         self.health = health
         self.faults = faults
         self.poisoned = poisoned
+        self.presence = presence
+        self.node = node
         self.logger = logger
     }
 
@@ -111,6 +119,7 @@ public final class ConsumerSession {
             faults.flush()
             lastFlush = .now
         }
+        if let presence, presence.isDue(at: .now) { try report(presence) }
         return try performActions() || !deliveries.isEmpty
     }
 
@@ -144,8 +153,10 @@ public final class ConsumerSession {
             try source.requeue(tag)
         case .count(let outcome, let amount):
             metrics.count(outcome, amount)
+            presence?.counted(outcome, amount)
         case .countReply(let outcome):
             metrics.count(outcome)
+            presence?.counted(outcome)
         case .processed(let count, let since):
             let elapsed = ContinuousClock.now - since
             metrics.processed(count, nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
@@ -159,6 +170,21 @@ public final class ConsumerSession {
             health.degrade(reason)
         case .renewConnection(let reason):
             throw MessagingError(reason: reason)
+        }
+    }
+
+    /// Asks the broker how deep the queues are (a lost connection throws, as any broker call)
+    /// and leaves the heartbeat in Redis. Not while Redis is known to be away: the pipeline
+    /// probes it, and a heartbeat must not hold the thread for a timeout every few seconds.
+    private func report(_ presence: PresenceReporter) throws(MessagingError) {
+        let depths = try source.readyMessages(in: presence.queues)
+        metrics.queueDepths(depths, inbound: presence.queue, deadLetter: presence.deadLetterQueue)
+        let heartbeat = presence.report(at: .now, node: node, inFlight: pipeline.unsettledCount, depths: depths)
+        guard health.currentProblem == nil else { return }
+        do throws(CounterStoreError) {
+            try counter.leavePresence(heartbeat, ttlMilliseconds: presence.ttlMilliseconds)
+        } catch {
+            logger.debug("could not leave the heartbeat in Redis", metadata: ["error": "\(error)"])
         }
     }
 

@@ -21,6 +21,9 @@ public protocol BatchCounterStore: AnyObject {
 
     /// Whether the store answers now.
     func checkHealth() throws(CounterStoreError)
+
+    /// Leaves this instance's heartbeat, to expire after `ttlMilliseconds` unless renewed.
+    func leavePresence(_ presence: ConsumerPresence, ttlMilliseconds: Int) throws(CounterStoreError)
 }
 
 /// What the store knew about a hello when it was counted.

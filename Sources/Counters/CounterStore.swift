@@ -14,6 +14,9 @@ public protocol CounterStore: AnyObject {
 
     /// Reports whether the store answers.
     func checkHealth(_ completion: @escaping (Result<Void, CounterStoreError>) -> Void)
+
+    /// Reports the heartbeats of the consumer instances alive now, by instance name.
+    func consumerPresences(_ completion: @escaping (Result<[ConsumerPresence], CounterStoreError>) -> Void)
 }
 
 /// The answer to an increment that carried an idempotency key.

@@ -17,6 +17,10 @@ public protocol DeliverySource: AnyObject {
     /// `channel` (a delivery or a confirm), so one thread keeps both moving.
     func waitForInput(alsoFrom channel: PublishChannel, timeoutMilliseconds: Int)
 
+    /// How many messages are ready in each of `queues`, as the broker says now. A queue the
+    /// broker cannot tell about (missing, say) is left out; only a lost connection throws.
+    func readyMessages(in queues: [String]) throws(MessagingError) -> [String: Int]
+
     /// Ends the subscription: no new deliveries; those already taken stay unacknowledged
     /// until acknowledged or the source closes.
     func cancel()

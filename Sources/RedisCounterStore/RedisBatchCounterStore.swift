@@ -75,6 +75,11 @@ public final class RedisBatchCounterStore: BatchCounterStore {
     /// The key of one id's mark. Ids are raw bytes: one that is valid UTF-8 is used as it
     /// is, any other is written in hex under a name of its own (`received-hex:`), so no two
     /// ids share a key and none is decoded lossily.
+    public func leavePresence(_ presence: ConsumerPresence, ttlMilliseconds: Int) throws(CounterStoreError) {
+        let replies = try roundTrip(PresenceCommands.leave(presence, ttlMilliseconds: ttlMilliseconds, configuration: configuration))
+        if let error = replies.first(where: \.isError) { throw CounterStoreError(reason: "\(error)") }
+    }
+
     func mark(_ kind: String, _ id: [UInt8]) -> String {
         if let text = String(validating: id, as: UTF8.self) {
             return "\(configuration.dedupePrefix)\(kind):\(text)"

@@ -24,6 +24,9 @@ extension RedisCounterStore {
         public var dedupePrefix: String
         /// How long a dedupe mark lives, in seconds.
         public var dedupeSeconds: Int
+        /// The set of live consumer instances; each instance's heartbeat is a hash at this
+        /// key, a colon and the instance's name.
+        public var presenceKey: String
         /// The wait before each reconnect while Redis stays away: quick after a blip,
         /// gentle on a Redis that stays down.
         public var reconnect: Backoff
@@ -47,6 +50,7 @@ extension RedisCounterStore {
             sentKey: String = "sent_hello",
             dedupePrefix: String = "biggoal:dedupe:",
             dedupeSeconds: Int = 86_400,
+            presenceKey: String = "biggoal:consumers",
             reconnect: Backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(2)),
             minReplicas: Int = 0,
             replicaTimeoutMilliseconds: Int = 500
@@ -64,6 +68,7 @@ extension RedisCounterStore {
             self.sentKey = sentKey
             self.dedupePrefix = dedupePrefix
             self.dedupeSeconds = dedupeSeconds
+            self.presenceKey = presenceKey
             self.reconnect = reconnect
             self.minReplicas = minReplicas
             self.replicaTimeoutMilliseconds = replicaTimeoutMilliseconds
@@ -93,6 +98,10 @@ extension RedisCounterStore.Configuration {
                                                       help: "Prefix of the consumer's per-message dedupe marks.")
         public static let dedupeSeconds = Setting.integer("redis.dedupeSeconds", default: defaults.dedupeSeconds, in: 1...(365 * 86_400),
                                                           help: "How long a message id is remembered.")
+        public static let presenceKey = Setting.name(
+            "redis.presenceKey", default: defaults.presenceKey,
+            help: "Where consumers leave their heartbeats (a set of names, and a hash per name under this key and a colon) for the status page."
+        )
         public static let minReplicas = Setting.integer(
             "redis.minReplicas", default: defaults.minReplicas, in: 0...64,
             help: "Replicas that must hold each counting write (WAIT) before it counts as done: the consumer holds its acks, the api answers 503."
@@ -122,7 +131,7 @@ extension RedisCounterStore.Configuration {
     /// Every `redis.*` key, in the order help and docs list them.
     public static let declarations = [
         Keys.url.declaration, Keys.passwordFile.declaration, Keys.timeoutMs.declaration, Keys.receivedKey.declaration, Keys.sentKey.declaration,
-        Keys.dedupePrefix.declaration, Keys.dedupeSeconds.declaration, Keys.minReplicas.declaration, Keys.replicaTimeoutMs.declaration,
+        Keys.dedupePrefix.declaration, Keys.dedupeSeconds.declaration, Keys.presenceKey.declaration, Keys.minReplicas.declaration, Keys.replicaTimeoutMs.declaration,
     ] + [Keys.sentinels.declaration, Keys.sentinelMaster.declaration, Keys.sentinelPasswordFile.declaration]
         + Keys.tls.declarations + Keys.reconnect.declarations
 
@@ -142,6 +151,7 @@ extension RedisCounterStore.Configuration {
             sentKey: try values.read(Keys.sentKey),
             dedupePrefix: try values.read(Keys.dedupePrefix),
             dedupeSeconds: try values.read(Keys.dedupeSeconds),
+            presenceKey: try values.read(Keys.presenceKey),
             reconnect: try Keys.reconnect.read(values),
             minReplicas: try values.read(Keys.minReplicas),
             replicaTimeoutMilliseconds: try values.read(Keys.replicaTimeoutMs)

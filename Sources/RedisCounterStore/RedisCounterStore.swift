@@ -117,6 +117,12 @@ public final class RedisCounterStore: CounterStore {
         }
     }
 
+    public func consumerPresences(_ completion: @escaping (Result<[ConsumerPresence], CounterStoreError>) -> Void) {
+        send(PresenceCommands.read(configuration: configuration)) { result in
+            completion(result.flatMap(PresenceCommands.presences))
+        }
+    }
+
     /// The counter's value in `reply`. Anything but an integer means the key holds data we
     /// cannot count on: a data error (500), not an outage (503), and counted as a Redis error.
     private func integer(_ reply: RedisReply, of counter: Counters.Counter) -> Result<Int, CounterStoreError> {

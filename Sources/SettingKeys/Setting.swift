@@ -3,7 +3,8 @@ import Foundation
 /// One configuration key, declared once: its name, default, check and help. Each is declared
 /// next to the configuration it feeds (the HTTP server's, the Redis store's …) and read
 /// through `SettingValues.read`; its flag and environment variable follow from the name, and
-/// `--help`, the example configuration and the README's table are made from it.
+/// `--help`, the example configuration and the settings table in docs/configuration.md are
+/// made from it.
 public struct Setting<Value: Sendable>: Sendable {
     /// The dotted key, as in the JSON file: `redis.timeoutMs`.
     public let key: String

@@ -2,7 +2,8 @@ import Foundation
 import SettingKeys
 
 /// The configuration reference, made from the declarations: the example file and the
-/// README's table. A test keeps the committed copies equal to what this makes.
+/// settings table in docs/configuration.md. A test keeps the committed copies equal to what
+/// this makes.
 public enum SettingsDocumentation {
     /// Every key of every program, once, in the order the programs list them.
     static var everySetting: [(declaration: SettingDeclaration, programs: [String])] {
@@ -40,8 +41,8 @@ public enum SettingsDocumentation {
         return root.render(indent: 0) + "\n"
     }
 
-    /// The README's table: every key, its default, environment variable, the programs that
-    /// read it and what it means.
+    /// The settings table (docs/configuration.md): every key, its default, environment
+    /// variable, the programs that read it and what it means.
     public static var markdownTable: String {
         var lines = ["| key | default | environment variable | read by | meaning |", "|---|---|---|---|---|"]
         for (declaration, programs) in everySetting {

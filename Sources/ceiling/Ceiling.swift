@@ -105,4 +105,6 @@ private final class NothingCounted: BatchCounterStore {
     }
 
     func checkHealth() throws(CounterStoreError) {}
+
+    func leavePresence(_ presence: ConsumerPresence, ttlMilliseconds: Int) throws(CounterStoreError) {}
 }

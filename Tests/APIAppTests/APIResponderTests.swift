@@ -24,6 +24,23 @@ struct APIResponderTests {
     let store = MemoryCounterStore()
     var responder: APIResponder { APIResponder(store: store) }
 
+    /// Heartbeats come from Redis, which anyone with access may have written to: every text
+    /// is escaped, so the JSON stays JSON.
+    @Test func consumersAreListedWithEveryTextEscaped() throws {
+        store.presences = [
+            ConsumerPresence(instance: #"evil"},{"x":"<script>"#, node: "n:1", inFlight: 1, receivedPerSecond: 2.5, sentPerSecond: 2,
+                             queue: "hello", queueMessages: 3, deadLetterQueue: "", deadLetterMessages: nil, sentAtMilliseconds: 9),
+        ]
+        let response = try respond(responder, .get, "/api/v1/consumers")
+        #expect(response.status == .ok)
+        #expect(response.field("Cache-Control") == "no-store")
+        #expect(response.text == #"{"consumers":[{"instance":"evil\"},{\"x\":\"<script>","node":"n:1","inFlight":1,"#
+            + #""receivedPerSecond":2.5,"sentPerSecond":2.0,"queue":"hello","queueMessages":3,"deadLetterQueue":"","#
+            + #""deadLetterMessages":null,"sentAt":9}]}"#)
+        store.failure = CounterStoreError(reason: "down")
+        #expect(try respond(responder, .get, "/api/v1/consumers").status == .serviceUnavailable)
+    }
+
     @Test func ping() throws {
         for method in [HTTPMethod.get, .head] {
             let response = try respond(responder, method, "/ping")
@@ -62,6 +79,15 @@ struct APIResponderTests {
         #expect(response.status == .methodNotAllowed)
         #expect(response.field("Allow") == "POST")
         #expect(store.counts.isEmpty)
+    }
+
+    /// QUERY is a registered method: a route that does not serve it says 405 and what it
+    /// does serve, as for any known method (501 is for methods nobody registered).
+    @Test(arguments: ["/ping", "/receive", "/api/v1/consumers", "/health"])
+    func queryIsAKnownMethodNoRouteServes(path: String) throws {
+        let response = try respond(responder, .query, path)
+        #expect(response.status == .methodNotAllowed)
+        #expect(response.field("Allow") != nil)
     }
 
     @Test func readsCounters() throws {

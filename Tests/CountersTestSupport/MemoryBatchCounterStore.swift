@@ -56,6 +56,14 @@ public final class MemoryBatchCounterStore: BatchCounterStore {
         try failIfAsked()
     }
 
+    /// The heartbeats left, latest last.
+    public private(set) var presences: [ConsumerPresence] = []
+
+    public func leavePresence(_ presence: ConsumerPresence, ttlMilliseconds: Int) throws(CounterStoreError) {
+        try failIfAsked()
+        presences.append(presence)
+    }
+
     private func failIfAsked() throws(CounterStoreError) {
         if let failure { throw failure }
         if failuresLeft > 0 {

@@ -35,4 +35,12 @@ public final class MemoryCounterStore: CounterStore {
         if let failure { return completion(.failure(failure)) }
         completion(.success(()))
     }
+
+    /// What `consumerPresences` answers.
+    public var presences: [ConsumerPresence] = []
+
+    public func consumerPresences(_ completion: @escaping (Result<[ConsumerPresence], CounterStoreError>) -> Void) {
+        if let failure { return completion(.failure(failure)) }
+        completion(.success(presences))
+    }
 }

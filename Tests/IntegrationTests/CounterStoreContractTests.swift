@@ -45,7 +45,8 @@ final class RedisDriver: StoreDriver, @unchecked Sendable {
         configuration = RedisCounterStore.Configuration(
             host: components.host!, port: components.port!, timeoutMilliseconds: timeoutMilliseconds,
             receivedKey: TestServices.uniqueName("it-received"), sentKey: TestServices.uniqueName("it-sent"),
-            dedupePrefix: TestServices.uniqueName("it-dedupe") + ":", minReplicas: minReplicas, replicaTimeoutMilliseconds: 200
+            dedupePrefix: TestServices.uniqueName("it-dedupe") + ":", presenceKey: TestServices.uniqueName("it-presence"),
+            minReplicas: minReplicas, replicaTimeoutMilliseconds: 200
         )
         thread = try LoopThread()
         let configuration = self.configuration
@@ -70,6 +71,7 @@ final class RedisDriver: StoreDriver, @unchecked Sendable {
     }
     func value(_ counter: Counter) async -> Result<Int, CounterStoreError> { await onStore { $0.value(of: counter, $1) } }
     func health() async -> Result<Void, CounterStoreError> { await onStore { $0.checkHealth($1) } }
+    func presences() async -> Result<[ConsumerPresence], CounterStoreError> { await onStore { $0.consumerPresences($1) } }
 
     /// `count` increments issued in one loop task, so they leave as one pipelined batch; the
     /// values their completions got, in the order they came (-1 for a failure).

@@ -57,6 +57,14 @@ public final class ScriptedDeliverySource: DeliverySource {
 
     public func waitForInput(alsoFrom channel: PublishChannel, timeoutMilliseconds: Int) {}
 
+    /// What `readyMessages` answers: queues not named here are unknown to the broker.
+    public var readyCounts: [String: Int] = [:]
+
+    public func readyMessages(in queues: [String]) throws(MessagingError) -> [String: Int] {
+        try failIfAsked()
+        return readyCounts.filter { queues.contains($0.key) }
+    }
+
     public func cancel() {
         subscriptionCancelled = true
     }

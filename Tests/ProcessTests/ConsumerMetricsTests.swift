@@ -10,7 +10,8 @@ struct ConsumerMetricsTests {
         let redisServer = try RedisServerProcess()
         let broker = try AMQPTestClient()
         let port = try freePort()
-        let consumer = try ConsumerProcess(redisURL: redisServer.url, metricsPort: port)
+        let presenceKey = TestServices.uniqueName("presence")
+        let consumer = try ConsumerProcess(redisURL: redisServer.url, metricsPort: port, arguments: ["--redis-presence-key", presenceKey])
         let redis = try RedisTestClient(host: "127.0.0.1", port: redisServer.port)
         let prefix = TestServices.uniqueName("m")
         try broker.publishHellos(to: consumer.queue, count: 5, prefix: prefix)
@@ -30,6 +31,20 @@ struct ConsumerMetricsTests {
         #expect(samples.value("biggoal_build_info", ["program": "consumer"]) == 1)
         #expect((samples.value("process_resident_memory_bytes") ?? 0) > 1_000_000)
         #expect(samples.value("biggoal_redis_errors_total") == 0)
+        #expect(samples.value("biggoal_consumer_queue_messages", ["queue": consumer.queue, "role": "inbound"]) == 0)
+
+        // Its heartbeat reaches the api's /api/v1/consumers, queue depth included.
+        let api = try APIProcess(redisURL: redisServer.url, arguments: ["--redis-presence-key", presenceKey])
+        let listed = try api.connect().request("GET", "/api/v1/consumers")
+        #expect(listed.status == 200)
+        let object = try JSONSerialization.jsonObject(with: Data(listed.body.utf8)) as? [String: Any]
+        let consumers = try #require(object?["consumers"] as? [[String: Any]])
+        #expect(consumers.count == 1)
+        #expect((consumers.first?["instance"] as? String)?.hasPrefix("biggoal-consumer@") == true)
+        #expect(consumers.first?["queue"] as? String == consumer.queue)
+        #expect(consumers.first?["queueMessages"] as? Int == 0)
+        let amqpPort = URLComponents(string: TestServices.amqpURL)?.port ?? 5672
+        #expect(consumers.first?["node"] as? String == "127.0.0.1:\(amqpPort)")
         #expect(samples.value("biggoal_consumer_deliveries_total", ["outcome": "hello"]) == 5)
         #expect(samples.value("biggoal_consumer_deliveries_total", ["outcome": "ignored"]) == 2)
         #expect(samples.value("biggoal_consumer_deliveries_total", ["outcome": "duplicate"]) == 1)

@@ -3,8 +3,9 @@ import SettingKeys
 import Settings
 import Testing
 
-/// The example file and the README's table are made from the declarations; these tests keep
-/// the committed copies equal to them. Run with BIGGOAL_UPDATE_DOCS=1 to rewrite them.
+/// The example file and the settings table in docs/configuration.md are made from the
+/// declarations; these tests keep the committed copies equal to them. Run with
+/// BIGGOAL_UPDATE_DOCS=1 to rewrite them.
 @Suite("Settings documentation")
 struct SettingsDocumentationTests {
     static let update = ProcessInfo.processInfo.environment["BIGGOAL_UPDATE_DOCS"] == "1"
@@ -23,19 +24,19 @@ struct SettingsDocumentationTests {
         #expect(try await PublishSettings.load(flags: [], configPath: path, environment: [:]) == PublishSettings.defaults)
     }
 
-    @Test func theReadmeTableIsMadeFromTheDeclarations() throws {
-        let url = packageRoot.appendingPathComponent("README.md")
-        var readme = try String(contentsOf: url, encoding: .utf8)
+    @Test func theSettingsTableIsMadeFromTheDeclarations() throws {
+        let url = packageRoot.appendingPathComponent("docs/configuration.md")
+        var page = try String(contentsOf: url, encoding: .utf8)
         let begin = "<!-- settings table: made from the declarations in Sources/Settings -->\n"
         let end = "<!-- end of settings table -->"
-        let start = try #require(readme.range(of: begin), "README.md lacks the settings table's markers")
-        let stop = try #require(readme.range(of: end, range: start.upperBound..<readme.endIndex))
+        let start = try #require(page.range(of: begin), "docs/configuration.md lacks the settings table's markers")
+        let stop = try #require(page.range(of: end, range: start.upperBound..<page.endIndex))
         if Self.update {
-            readme.replaceSubrange(start.upperBound..<stop.lowerBound, with: SettingsDocumentation.markdownTable)
-            try readme.write(to: url, atomically: true, encoding: .utf8)
+            page.replaceSubrange(start.upperBound..<stop.lowerBound, with: SettingsDocumentation.markdownTable)
+            try page.write(to: url, atomically: true, encoding: .utf8)
             return
         }
-        #expect(String(readme[start.upperBound..<stop.lowerBound]) == SettingsDocumentation.markdownTable,
-                "README.md's settings table is out of date: run BIGGOAL_UPDATE_DOCS=1 swift test --filter SettingsDocumentation")
+        #expect(String(page[start.upperBound..<stop.lowerBound]) == SettingsDocumentation.markdownTable,
+                "docs/configuration.md's settings table is out of date: run BIGGOAL_UPDATE_DOCS=1 swift test --filter SettingsDocumentation")
     }
 }

@@ -35,5 +35,5 @@ func loadError(flags: [String] = [], environment: [String: String] = [:], file: 
     }
 }
 
-/// The package root, for the example file and the README.
+/// The package root, for the example file and docs/configuration.md.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Loads the api's status page in a real headless Chromium while hellos flow, and checks
-what a person would see: both counts moving, a rate above zero, Redis reported up — and then,
+what a person would see: both counts moving, a rate above zero, the rate chart drawing, the
+live consumer listed with its broker node, the queue depth it saw, Redis reported up — and then,
 with Redis stopped, the page saying plainly that it is down. The page works under its
 Content-Security-Policy, which stops a script injected into it; and a page on another origin
 cannot count through the browser.
@@ -37,6 +38,8 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--amqp-url", required=True)
     parser.add_argument("--screenshot", help="also save a PNG of the page here")
+    parser.add_argument("--screenshot-after", type=int, default=0,
+                        help="seconds of traffic before the screenshot, so the rate chart has a history")
     options = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BIGGOAL_")}
     work = tempfile.mkdtemp(prefix="biggoal-page-")
@@ -58,10 +61,10 @@ def main():
            "--consumer-metrics-port", "0"])
     wait_for_port(api_port)
     start([os.path.join(options.bin, "publish"), "--amqp-url", options.amqp_url, "--queue", f"{tag}-in",
-                       "--count", "3000", "--rate", "300"])
+                       "--count", str(300 * (10 + options.screenshot_after)), "--rate", "300"])
 
     chrome = Options()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,520"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,1000"):
         chrome.add_argument(argument)
     chrome.binary_location = "/usr/bin/chromium"
     chrome.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -85,7 +88,16 @@ def main():
         check("rate per second shown", rate.replace(".", "").isdigit() and float(rate) > 0, f"received rate {rate}/s")
         health = browser.find_element(By.ID, "health")
         check("Redis reported up", health.get_attribute("class") == "ok" and "up" in health.text, health.text)
+        points = browser.find_element(By.ID, "received-line").get_attribute("points").split()
+        check("the rate chart draws the last seconds", len(points) >= 3, f"{len(points)} points on the received line")
+        rows = browser.find_elements(By.CSS_SELECTOR, "#consumer-rows tr")
+        cells = [cell.text for cell in rows[0].find_elements(By.TAG_NAME, "td")] if rows else []
+        check("the live consumer is listed with its node", len(rows) == 1 and cells[0].startswith("biggoal-consumer@")
+              and cells[1].startswith("127.0.0.1:"), " | ".join(cells) or "no row")
+        queues = text("queues")
+        check("the queue depth the consumer saw is shown", f"queue {tag}-in: " in queues and " ready" in queues, queues)
         if options.screenshot:
+            time.sleep(options.screenshot_after)
             browser.save_screenshot(options.screenshot)
 
         with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/") as page:

@@ -1,0 +1,77 @@
+import Counters
+import Glibc
+
+/// What the consumer tells the status page about itself every few seconds: its heartbeat
+/// (name, node, in-flight, rates) and the depths of its queues. Decides when a report is
+/// due and what it says; the session asks the broker and writes to Redis.
+///
+/// Kept across sessions, so the rates run on over a reconnect. Thread-confined.
+final class PresenceReporter {
+    /// `serviceName@host/pid`: unique per process, readable on the page.
+    let instance: String
+    let queue: String
+    let deadLetterQueue: String?
+    let interval: Duration
+    /// Three missed heartbeats and the instance drops off the page.
+    var ttlMilliseconds: Int {
+        3 * (Int(interval.components.seconds) * 1000 + Int(interval.components.attoseconds / 1_000_000_000_000_000))
+    }
+
+    private var lastReport: ContinuousClock.Instant?
+    private var receivedSinceReport = 0
+    private var sentSinceReport = 0
+
+    init(serviceName: String, queue: String, deadLetterQueue: String?, interval: Duration = .seconds(2)) {
+        instance = "\(serviceName)@\(Self.hostName())/\(getpid())"
+        self.queue = queue
+        self.deadLetterQueue = deadLetterQueue
+        self.interval = interval
+    }
+
+    /// The queues whose depths a report carries.
+    var queues: [String] { [queue] + (deadLetterQueue.map { [$0] } ?? []) }
+
+    func counted(_ outcome: ConsumerMetrics.DeliveryOutcome, _ amount: Int) {
+        if outcome == .hello { receivedSinceReport += amount }
+    }
+
+    func counted(_ outcome: ConsumerMetrics.ReplyOutcome) {
+        if outcome == .confirmed { sentSinceReport += 1 }
+    }
+
+    func isDue(at now: ContinuousClock.Instant) -> Bool {
+        guard let lastReport else { return true }
+        return now - lastReport >= interval
+    }
+
+    /// The heartbeat as of `now`; the rates cover the time since the last one.
+    func report(at now: ContinuousClock.Instant, node: String, inFlight: Int, depths: [String: Int],
+                wallClockMilliseconds: Int = PresenceReporter.wallClockMilliseconds()) -> ConsumerPresence {
+        let elapsed = lastReport.map { now - $0 } ?? .zero
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate: (Int) -> Double = { seconds > 0 ? Double($0) / seconds : 0 }
+        let presence = ConsumerPresence(
+            instance: instance, node: node, inFlight: inFlight,
+            receivedPerSecond: rate(receivedSinceReport), sentPerSecond: rate(sentSinceReport),
+            queue: queue, queueMessages: depths[queue],
+            deadLetterQueue: deadLetterQueue ?? "", deadLetterMessages: deadLetterQueue.flatMap { depths[$0] },
+            sentAtMilliseconds: wallClockMilliseconds
+        )
+        lastReport = now
+        receivedSinceReport = 0
+        sentSinceReport = 0
+        return presence
+    }
+
+    static func wallClockMilliseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
+    }
+
+    private static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
