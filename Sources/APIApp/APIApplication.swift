@@ -35,7 +35,9 @@ public final class APIApplication: Sendable {
         let serverBox = Mutex<HTTPServer?>(nil)
         let openConnections: @Sendable () -> Int = { serverBox.withLock { $0?.connectionCount ?? 0 } }
         server = HTTPServer(configuration: settings.http, logger: logger) { loop in
-            let store = RedisCounterStore(loop: loop, configuration: storeConfiguration, logger: storeLogger, sentinels: sentinels)
+            var loopLogger = storeLogger
+            loopLogger[metadataKey: "http.eventLoop"] = "\(loop.name)"
+            let store = RedisCounterStore(loop: loop, configuration: storeConfiguration, logger: loopLogger, sentinels: sentinels)
             return APIResponder(store: store, metrics: APIMetrics(exposition: metrics, openConnections: openConnections), access: rules)
         }
         serverBox.withLock { $0 = server }
@@ -56,7 +58,7 @@ public final class APIApplication: Sendable {
     /// file needs no signal: it is read for each new connection.)
     public func reload() {
         if let passwordFile {
-            logger.info("the Redis password file is read for each new connection", metadata: ["key": "\(passwordFile.key)"])
+            logger.info("the Redis password file is read for each new connection", metadata: ["setting": "\(passwordFile.key)"])
         }
         guard let tokenFile = access.tokenFile else {
             return logger.info("no token file to re-read")
@@ -64,7 +66,7 @@ public final class APIApplication: Sendable {
         do {
             let current = try access.currentTokens()
             tokens.replace(with: current)
-            logger.info("re-read the token file", metadata: ["key": "\(tokenFile.key)", "tokens": "\(current.count)"])
+            logger.info("re-read the token file", metadata: ["setting": "\(tokenFile.key)", "http.auth.tokens": "\(current.count)"])
             if let warning = tokenFile.exposureWarning { logger.warning("\(warning)") }
         } catch {
             logger.error("kept the previous tokens", metadata: ["error": "\(error)"])

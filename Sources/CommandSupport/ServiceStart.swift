@@ -23,7 +23,7 @@ extension SettingsCommand where Settings: ServiceSettings {
         let settings = try await loadSettings()
         settings.log.bootstrap()
         let logger = Logger(label: settings.serviceName)
-        logger.info("starting", metadata: settings.loggable.mapValues { .string($0) })
+        logger.info("starting", metadata: settings.loggable)
         for warning in settings.secretFiles.compactMap(\.exposureWarning) { logger.warning("\(warning)") }
         let metrics = MetricsExposition.bootstrap(program: Self.configuration.commandName ?? settings.serviceName, version: bigGoalVersion, keys: metricKeys)
         return ServiceStart(settings: settings, logger: logger, metrics: metrics)

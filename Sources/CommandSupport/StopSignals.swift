@@ -20,7 +20,7 @@ public struct StopSignals: Sendable {
                 reload()
                 continue
             }
-            logger.info("stopping", metadata: ["signal": "\(signal)"])
+            logger.info("stopping", metadata: ["process.signal": "\(signal)"])
             return
         }
     }

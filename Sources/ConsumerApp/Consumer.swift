@@ -73,8 +73,8 @@ public final class Consumer: Sendable {
                 let session = ConsumerSession(source: source, channel: channel, counter: counter, rules: rules, metrics: metrics,
                                               health: health, faults: faults, poisoned: poisoned, presence: presence, node: address,
                                               logger: logger)
-                logger.info("consuming", metadata: ["queue": "\(settings.amqp.queue)", "prefetch": "\(settings.amqp.prefetch)",
-                                                    "node": "\(address)"])
+                logger.info("consuming", metadata: ["amqp.queue": "\(settings.amqp.queue)", "amqp.prefetch": "\(settings.amqp.prefetch)",
+                                                    "broker.node": "\(address)"])
                 if sessions > 0 { metrics.reconnects.increment() }
                 if let connectedNode, connectedNode != node { metrics.nodeSwitches.increment() }
                 metrics.connected(to: address)
@@ -92,15 +92,15 @@ public final class Consumer: Sendable {
                 guard let rounds = rotation.failed() else {
                     // Another node is still to be tried: at once, a dead node must not delay a live one.
                     logger.warning("broker node lost; trying the next", metadata: [
-                        "node": "\(address)", "next": "\(broker.urls[rotation.current].host):\(broker.urls[rotation.current].port)",
-                        "reason": "\(error.reason)",
+                        "broker.node": "\(address)", "broker.next": "\(broker.urls[rotation.current].host):\(broker.urls[rotation.current].port)",
+                        "broker.error": "\(error.reason)",
                     ])
                     continue
                 }
                 let wait = settings.amqp.reconnect.delay(afterFailures: rounds)
                 // Logged once per kind of failure, not per attempt.
                 if lastFailure != error.code {
-                    logger.warning("broker connection lost; reconnecting", metadata: ["reason": "\(error.reason)", "retryIn": "\(wait)"])
+                    logger.warning("broker connection lost; reconnecting", metadata: ["broker.error": "\(error.reason)", "broker.retryIn": "\(wait)"])
                     lastFailure = error.code
                 }
                 sleep(for: wait)

@@ -17,7 +17,7 @@ extension ConsumerPipeline {
         if case .deadLetter(_, let reason) = job.outgoing, rules.deadLetterQueue == nil {
             emit(.count(.deadLettered, 1))
             emit(.fault(ConsumerFault(kind: "dropped", level: .warning, message: "hello dropped (amqp.deadLetterQueue is empty)",
-                                      metadata: ["reason": "\(reason.rawValue)"])))
+                                      metadata: ["deadLetter.reason": "\(reason.rawValue)"])))
             emit(.ack(job.delivery.tag, multiple: false))
             settledCount += 1
             forget(job.delivery)

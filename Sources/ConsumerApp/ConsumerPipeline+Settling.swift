@@ -40,7 +40,7 @@ extension ConsumerPipeline {
                 if outcome == .confirmed {
                     emit(.count(.deadLettered, 1))
                     emit(.fault(ConsumerFault(kind: "dead_lettered", level: .warning, message: "hello dead-lettered",
-                                              metadata: ["reason": "\(reason.rawValue)", "queue": "\(rules.deadLetterQueue ?? "")"])))
+                                              metadata: ["deadLetter.reason": "\(reason.rawValue)", "deadLetter.queue": "\(rules.deadLetterQueue ?? "")"])))
                     settling.done.append(job.delivery.tag)
                     forget(job.delivery)
                 } else if case .unsendable(let why) = outcome {
@@ -48,13 +48,13 @@ extension ConsumerPipeline {
                     // UTF-8, say): nothing can be kept of it.
                     emit(.count(.deadLettered, 1))
                     emit(.fault(ConsumerFault(kind: "dead_letter_unsendable", level: .error,
-                                              message: "a hello's dead-letter copy cannot be encoded; dropped", metadata: ["reason": "\(why)"])))
+                                              message: "a hello's dead-letter copy cannot be encoded; dropped", metadata: ["deadLetter.error": "\(why)"])))
                     settling.done.append(job.delivery.tag)
                     forget(job.delivery)
                 } else {
                     emit(.fault(ConsumerFault(kind: "dead_letter_failed", level: .warning,
                                               message: "the dead-letter queue did not take a message; will retry",
-                                              metadata: ["outcome": "\(outcome)", "queue": "\(rules.deadLetterQueue ?? "")"])))
+                                              metadata: ["deadLetter.outcome": "\(outcome)", "deadLetter.queue": "\(rules.deadLetterQueue ?? "")"])))
                     keep(retriedLater(job))
                 }
             }
@@ -128,7 +128,7 @@ extension ConsumerPipeline {
         case .returned where reply.isToRequester:
             emit(.countReply(.returned))
             emit(.fault(ConsumerFault(kind: "requester_gone", level: .info, message: "reply dropped: the requester's queue is gone",
-                                      metadata: ["replyTo": "\(reply.destination.routingKey)"])))
+                                      metadata: ["message.replyTo": "\(reply.destination.routingKey)"])))
             return .finished
         case .returned:
             // Nothing the message did: the reply exchange routes nowhere. Every reply will
@@ -136,7 +136,7 @@ extension ConsumerPipeline {
             // against the message.
             emit(.countReply(.returned))
             emit(.fault(ConsumerFault(kind: "reply_unroutable", level: .warning, message: "reply unroutable; will retry",
-                                      metadata: ["exchange": "\(reply.destination.exchange)", "routingKey": "\(reply.destination.routingKey)"])))
+                                      metadata: ["reply.exchange": "\(reply.destination.exchange)", "reply.routingKey": "\(reply.destination.routingKey)"])))
             emit(.degrade("replies unroutable at \(reply.destination.exchange)/\(reply.destination.routingKey)"))
             return .keep(retriedLater(job))
         case .nacked where !reply.isToRequester:
@@ -155,24 +155,24 @@ extension ConsumerPipeline {
         case .nacked:
             emit(.countReply(.nacked))
             emit(.fault(ConsumerFault(kind: "requester_refused", level: .warning, message: "a requester's queue refused a reply",
-                                      metadata: ["replyTo": "\(reply.destination.routingKey)"])))
+                                      metadata: ["message.replyTo": "\(reply.destination.routingKey)"])))
             emit(.degrade("requester queues refuse replies"))
             return .refused(.replyRefused, "the queue \(reply.destination.routingKey) refused the reply")
         case .unsendable(let why):
             emit(.countReply(.unsendable))
-            emit(.fault(ConsumerFault(kind: "reply_unsendable", level: .warning, message: "a reply cannot be encoded", metadata: ["reason": "\(why)"])))
+            emit(.fault(ConsumerFault(kind: "reply_unsendable", level: .warning, message: "a reply cannot be encoded", metadata: ["reply.error": "\(why)"])))
             return .keep(deadLetterJob(job.delivery, reason: .replyUnsendable, detail: why, attempts: nil))
         case .lost(let why) where job.isolated:
             // Sent alone, and the broker closed the channel on it: this reply is the cause.
             emit(.countReply(.lost))
             emit(.fault(ConsumerFault(kind: "reply_closed_channel", level: .warning, message: "the broker closed the channel on a reply",
-                                      metadata: ["reason": "\(why)"])))
+                                      metadata: ["reply.error": "\(why)"])))
             return .keep(deadLetterJob(job.delivery, reason: .replyClosedChannel, detail: why, attempts: nil))
         case .lost(let why):
             emit(.countReply(.lost))
             emit(.fault(ConsumerFault(kind: "channel_closed", level: .warning,
                                       message: "the broker closed the publishing channel; sending its unconfirmed replies one at a time",
-                                      metadata: ["reason": "\(why)"])))
+                                      metadata: ["reply.error": "\(why)"])))
             var again = job
             again.toIsolate = true
             return .keep(again)

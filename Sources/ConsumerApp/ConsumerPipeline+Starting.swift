@@ -23,7 +23,7 @@ extension ConsumerPipeline {
             }
             if delivery.bodySize > UInt64(rules.maxMessageBytes) {
                 emit(.fault(ConsumerFault(kind: "too_large", level: .warning, message: "hello larger than amqp.maxMessageBytes; dead-lettered unread",
-                                          metadata: ["bytes": "\(delivery.bodySize)", "limit": "\(rules.maxMessageBytes)"])))
+                                          metadata: ["message.bytes": "\(delivery.bodySize)", "amqp.maxMessageBytes": "\(rules.maxMessageBytes)"])))
                 if rules.deadLetterQueue == nil {
                     emit(.count(.deadLettered, 1))
                     starting.settled.append(delivery.tag)
@@ -74,7 +74,7 @@ extension ConsumerPipeline {
             if let refused = reply.refusedReplyTo {
                 emit(.fault(ConsumerFault(kind: "reply_to_refused", level: .warning,
                                           message: "a hello's reply_to names a refused queue; replying to the reply exchange",
-                                          metadata: ["replyTo": "\(refused)"])))
+                                          metadata: ["message.replyTo": "\(refused)"])))
             }
             var job = ConsumerJob(delivery: hello, outgoing: .reply(reply), startedAt: starting.startedAt)
             if reply.isToRequester, poisoned.contains(reply.destination.routingKey) {

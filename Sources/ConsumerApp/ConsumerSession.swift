@@ -81,7 +81,7 @@ public final class ConsumerSession {
                 // the next connection down too.
                 poisoned.insert(destination)
                 logger.warning("the broker dropped the connection over a reply; hellos asking for replies there will be dead-lettered",
-                               metadata: ["replyTo": "\(destination)", "reason": "\(error.reason)"])
+                               metadata: ["message.replyTo": "\(destination)", "broker.error": "\(error.reason)"])
             }
             throw error
         }
@@ -184,7 +184,7 @@ public final class ConsumerSession {
         do throws(CounterStoreError) {
             try counter.leavePresence(heartbeat, ttlMilliseconds: presence.ttlMilliseconds)
         } catch {
-            logger.debug("could not leave the heartbeat in Redis", metadata: ["error": "\(error)"])
+            logger.debug("could not leave the heartbeat in Redis", metadata: ["redis.error": "\(error)"])
         }
     }
 

@@ -37,8 +37,8 @@ final class FaultLog {
         }
         let unlogged = kinds[kind]?.unlogged ?? 0
         var metadata = metadata()
-        metadata["fault"] = "\(kind)"
-        if unlogged > 0 { metadata["alsoSinceLastLine"] = "\(unlogged)" }
+        metadata["fault.kind"] = "\(kind)"
+        if unlogged > 0 { metadata["fault.alsoSinceLastLine"] = "\(unlogged)" }
         logger.log(level: level, message(), metadata: metadata)
         kinds[kind] = Kind(lastLogged: now, level: level, message: message(), metadata: metadata)
     }
@@ -49,7 +49,7 @@ final class FaultLog {
         for (name, kind) in kinds where now - kind.lastLogged >= interval {
             if kind.unlogged > 0 {
                 var metadata = kind.metadata
-                metadata["alsoSinceLastLine"] = "\(kind.unlogged)"
+                metadata["fault.alsoSinceLastLine"] = "\(kind.unlogged)"
                 logger.log(level: kind.level, kind.message, metadata: metadata)
                 kinds[name] = Kind(lastLogged: now, level: kind.level, message: kind.message, metadata: kind.metadata)
             } else {

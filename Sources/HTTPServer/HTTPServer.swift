@@ -56,22 +56,25 @@ public final class HTTPServer: Sendable {
         // Everything is built on this thread; from `run()` on, each loop's objects are
         // touched by that loop's thread only.
         var handles: [LoopHandle] = []
-        for listener in listeners {
-            let loop = try EventLoop()
+        for (index, listener) in listeners.enumerated() {
+            let loop = try EventLoop(name: "http-loop-\(index)")
+            // What one loop logs says which loop (as ps names its thread): each raises its own warnings.
+            var loopLogger = logger
+            loopLogger[metadataKey: "http.eventLoop"] = "\(loop.name)"
             let server = try LoopServer(
                 loop: loop, listener: listener, responder: try makeResponder(loop),
-                configuration: configuration, gauge: openConnections, logger: logger
+                configuration: configuration, gauge: openConnections, logger: loopLogger
             )
             handles.append(LoopHandle(loop: loop, server: server, finished: DispatchSemaphore(value: 0)))
         }
-        for (index, handle) in handles.enumerated() {
+        for handle in handles {
             let thread = Thread { [logger] in
-                CurrentThread.setName("http-loop-\(index)")
+                CurrentThread.setName(handle.loop.name)
                 defer { handle.finished.signal() }
                 do {
                     try handle.loop.run()
                 } catch {
-                    logger.critical("event loop failed", metadata: ["error": "\(error)"])
+                    logger.critical("event loop failed", metadata: ["http.eventLoop": "\(handle.loop.name)", "error": "\(error)"])
                 }
                 handle.server.closeAll()
             }
@@ -81,7 +84,9 @@ public final class HTTPServer: Sendable {
             $0.loops = handles
             $0.boundPort = port
         }
-        logger.info("listening", metadata: ["address": "\(configuration.host):\(port)", "eventLoops": "\(loopCount)"])
+        logger.info("listening", metadata: [
+            "http.host": "\(configuration.host)", "http.port": "\(port)", "http.eventLoops": "\(loopCount)",
+        ])
     }
 
     /// Stops accepting, lets in-flight requests finish for up to the grace period, closes
@@ -114,7 +119,8 @@ public final class HTTPServer: Sendable {
         var capped = configuration
         capped.maxConnections = max(1, limit - reserved)
         logger.warning("http.maxConnections lowered to what the open-files limit allows", metadata: [
-            "configured": "\(configuration.maxConnections)", "effective": "\(capped.maxConnections)", "RLIMIT_NOFILE": "\(limit)",
+            "http.maxConnections.configured": "\(configuration.maxConnections)", "http.maxConnections.effective": "\(capped.maxConnections)",
+            "process.openFilesLimit": "\(limit)",
         ])
         return capped
     }

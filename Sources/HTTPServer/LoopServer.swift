@@ -68,7 +68,7 @@ final class LoopServer: EventHandler {
                 }
                 continue
             } catch {
-                logger.warning("accept failed; pausing accepts", metadata: ["error": "\(error)"])
+                logger.warning("accept failed; pausing accepts", metadata: ["http.error": "\(error)"])
                 pauseAccepting()
                 return
             }
@@ -83,7 +83,7 @@ final class LoopServer: EventHandler {
                 try loop.register(fd: socket.descriptor, interest: Connection.initialInterest, handler: connection)
                 connections.add(connection, descriptor: socket.descriptor)
             } catch {
-                logger.debug("could not set up connection", metadata: ["error": "\(error)"])
+                logger.debug("could not set up connection", metadata: ["http.error": "\(error)"])
                 socket.close()
                 gauge.remove()
             }
@@ -106,7 +106,7 @@ final class LoopServer: EventHandler {
         let now = loop.now
         if lastShedWarning.map({ now - $0 >= 10_000_000_000 }) ?? true {
             logger.warning("out of file descriptors; closing new connections at once",
-                           metadata: ["closed": "\(shedSinceWarning)", "open": "\(connections.open.count)"])
+                           metadata: ["http.connections.closed": "\(shedSinceWarning)", "http.connections.open": "\(connections.open.count)"])
             lastShedWarning = now
             shedSinceWarning = 0
         }

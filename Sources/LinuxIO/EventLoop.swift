@@ -33,12 +33,16 @@ public final class EventLoop {
     private let pending = Mutex<[@Sendable () -> Void]>([])
     private let stopRequested = Atomic<Bool>(false)
 
+    /// Which loop this is (`http-loop-0` …), for thread names and log lines.
+    public let name: String
+
     /// The monotonic time of the current wake-up, in nanoseconds. Read once per wake-up so
     /// the request path never calls the clock.
     public private(set) var now: UInt64
 
     /// Creates a loop; call `run()` on the thread that is to own it.
-    public init() throws(IOError) {
+    public init(name: String = "loop") throws(IOError) {
+        self.name = name
         poller = try Poller()
         wakeFD = try syscall("eventfd") { CLinux_eventfd() }
         try poller.register(fd: wakeFD, interest: .readable, token: UInt64.max)

@@ -1,8 +1,10 @@
 import Foundation
 import Logging
 
-/// A swift-log handler that writes one JSON object per line to standard error — timestamp,
-/// level, label, message and metadata — for log collectors.
+/// A swift-log handler that writes one JSON object per line to standard error for log
+/// collectors: timestamp, level, label, swift-log's `source` (the module that logged),
+/// message, and the metadata as an object with one value per key (lists as arrays), keys in
+/// swift-log's dotted style (`redis.address`, `http.eventLoop`).
 public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
@@ -22,6 +24,7 @@ public struct JSONLogHandler: LogHandler {
             "timestamp": Self.timestamp(),
             "level": event.level.rawValue,
             "label": label,
+            "source": event.source,
             "message": event.message.description,
         ]
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }

@@ -1,3 +1,4 @@
+import Logging
 import Resilience
 import SettingKeys
 
@@ -172,6 +173,26 @@ extension RedisCounterStore.Configuration {
     var currentPassword: String? {
         guard let passwordFile else { return password }
         return (try? passwordFile.firstLine()) ?? password
+    }
+
+    /// The effective `redis.*` settings for a start-up line: one value per key, the
+    /// password masked.
+    public var loggable: Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "redis.url": "\(maskedURL)",
+            "redis.timeoutMs": "\(timeoutMilliseconds)",
+            "redis.receivedKey": "\(receivedKey)",
+            "redis.sentKey": "\(sentKey)",
+            "redis.dedupePrefix": "\(dedupePrefix)",
+            "redis.presenceKey": "\(presenceKey)",
+            "redis.minReplicas": "\(minReplicas)",
+        ]
+        if let sentinel {
+            metadata["redis.sentinels"] = .array(sentinel.sentinels.map { .string("\($0.host):\($0.port)") })
+            metadata["redis.sentinelMaster"] = "\(sentinel.masterName)"
+        }
+        if let tls { metadata["redis.tls.verifyPeer"] = "\(tls.verifyPeer)" }
+        return metadata
     }
 
     /// Where Redis is, as a URL with the password masked: safe for logs.

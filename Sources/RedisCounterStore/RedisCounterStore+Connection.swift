@@ -60,7 +60,7 @@ extension RedisCounterStore {
     private func disconnected(by error: CounterStoreError) {
         let failure = link.failed(error, now: loop.now)
         if failure.isNews {
-            logger.warning("Redis unavailable; reconnecting", metadata: ["reason": "\(error.reason)", "retryIn": "\(failure.retryIn)"])
+            logger.warning("Redis unavailable; reconnecting", metadata: ["redis.error": "\(error.reason)", "redis.retryIn": "\(failure.retryIn)"])
         }
     }
 
@@ -108,7 +108,7 @@ extension RedisCounterStore {
             }
             let (isReconnect, isNews) = link.connected()
             if isReconnect { metrics.reconnects.increment() }
-            if isNews { logger.info("connected to Redis", metadata: ["address": "\(connectedAddress)"]) }
+            if isNews { logger.info("connected to Redis", metadata: ["redis.address": "\(connectedAddress)"]) }
             return writeOutput(connection)
         }
         if events.contains(.readable) || events.contains(.failed) {
@@ -132,7 +132,7 @@ extension RedisCounterStore {
                 let entry = waiting[firstWaiting]
                 firstWaiting += 1
                 if !reply.isError, link.answered() {
-                    logger.info("Redis is back", metadata: ["address": "\(connectedAddress)"])
+                    logger.info("Redis is back", metadata: ["redis.address": "\(connectedAddress)"])
                 }
                 entry.handler(.success(reply))
                 // A handler may have failed the connection (a refused handshake).

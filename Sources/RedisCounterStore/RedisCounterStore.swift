@@ -135,7 +135,7 @@ public final class RedisCounterStore: CounterStore {
             CounterStoreError(.invalidData, reason: "counter \(key) holds a non-integer value")
         }
         if error.code == .invalidData, lastDataError != error {
-            logger.error("a counter cannot be counted on; repair the key", metadata: ["reason": "\(error.reason)"])
+            logger.error("a counter cannot be counted on; repair the key", metadata: ["redis.error": "\(error.reason)"])
             lastDataError = error
         }
         return .failure(error)

@@ -79,7 +79,7 @@ public final class SentinelMaster: Sendable {
             return changed
         }
         if changed {
-            logger.info("Redis master", metadata: ["address": "\(master.host):\(master.port)", "from": "\(why)"])
+            logger.info("Redis master", metadata: ["redis.master": "\(master.host):\(master.port)", "redis.master.source": "\(why)"])
         }
         answered.signal()
     }
@@ -94,7 +94,7 @@ public final class SentinelMaster: Sendable {
             } catch {
                 if lastProblem != error.message {
                     logger.warning("Sentinel does not answer; asking the next", metadata: [
-                        "sentinel": "\(sentinel.host):\(sentinel.port)", "reason": "\(error.message)",
+                        "redis.sentinel": "\(sentinel.host):\(sentinel.port)", "redis.sentinel.error": "\(error.message)",
                     ])
                     lastProblem = error.message
                 }

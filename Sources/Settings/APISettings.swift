@@ -1,3 +1,4 @@
+import Logging
 import HTTPServer
 import RedisCounterStore
 import SettingKeys
@@ -34,19 +35,19 @@ public struct APISettings: ServiceSettings, Equatable {
                        bearerToken: access.requiresToken && access.protect == .all ? tokens.first : nil)
     }
 
-    /// The effective configuration as `key=value` pairs for the start-up log line, with the
-    /// Redis password masked.
-    public var loggable: [String: String] {
+    /// The effective configuration for the start-up log line, one value per setting key,
+    /// with the Redis password masked and the tokens only counted.
+    public var loggable: Logger.Metadata {
         [
-            "serviceName": serviceName,
-            "http": "\(http.host):\(http.port) loops=\(http.eventLoops) maxConnections=\(http.maxConnections)",
-            "http.auth": access.requiresToken ? "\(tokens.count) token(s), protect=\(access.protect.rawValue)" : "off",
+            "serviceName": "\(serviceName)",
+            "http.host": "\(http.host)",
+            "http.port": "\(http.port)",
+            "http.eventLoops": "\(http.eventLoops)",
+            "http.maxConnections": "\(http.maxConnections)",
+            "http.auth.tokens": "\(tokens.count)",
+            "http.auth.protect": "\(access.protect.rawValue)",
             "http.countOnGet": "\(access.countOnGet)",
-            "redis.url": redis.maskedURL,
-            "redis.sentinels": redis.sentinel.map { "\($0.sentinels.map { "\($0.host):\($0.port)" }.joined(separator: ",")) master=\($0.masterName)" } ?? "off",
-            "redis.timeoutMs": "\(redis.timeoutMilliseconds)",
-            "redis.keys": "\(redis.receivedKey),\(redis.sentKey)",
-            "log.level": log.level.rawValue,
-        ]
+            "log.level": "\(log.level.rawValue)",
+        ].merging(redis.loggable) { $1 }
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import RedisCounterStore
 import SettingKeys
 
@@ -38,23 +39,29 @@ public struct ConsumerSettings: ServiceSettings, Equatable {
         metricsPort == 0 ? nil : ReadinessProbe(listeningOn: metricsHost, port: metricsPort, path: "/health")
     }
 
-    /// The effective configuration for the start-up log line, passwords masked.
-    public var loggable: [String: String] {
-        [
-            "serviceName": serviceName,
-            "amqp.url": amqp.broker.urls.map(\.description).joined(separator: ","),
-            "amqp.tls": amqp.broker.tls.map { "on, verifyPeer=\($0.verifyPeer) verifyHostname=\($0.verifyHostname)" } ?? "off",
-            "amqp.queue": amqp.queue,
+    /// The effective configuration for the start-up log line, one value per setting key,
+    /// passwords masked.
+    public var loggable: Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "serviceName": "\(serviceName)",
+            "amqp.urls": .array(amqp.broker.urls.map { .string($0.description) }),
+            "amqp.queue": "\(amqp.queue)",
+            "amqp.queueType": "\(amqp.queueType.rawValue)",
             "amqp.prefetch": "\(amqp.prefetch)",
-            "amqp.reply": "\(amqp.replyExchange)/\(amqp.replyRoutingKey) -> \(amqp.replyQueue)",
-            "amqp.deadLetterQueue": amqp.deadLetterQueue ?? "off (dropped)",
+            "amqp.reply.exchange": "\(amqp.replyExchange)",
+            "amqp.reply.routingKey": "\(amqp.replyRoutingKey)",
+            "amqp.reply.queue": "\(amqp.replyQueue)",
+            "amqp.deadLetterQueue": "\(amqp.deadLetterQueue ?? "")",
             "amqp.maxAttempts": "\(amqp.maxAttempts)",
             "amqp.maxMessageBytes": "\(amqp.maxMessageBytes)",
-            "redis.url": redis.maskedURL,
-            "redis.sentinels": redis.sentinel.map { "\($0.sentinels.map { "\($0.host):\($0.port)" }.joined(separator: ",")) master=\($0.masterName)" } ?? "off",
-            "redis.keys": "\(redis.receivedKey),\(redis.sentKey)",
-            "log.level": log.level.rawValue,
-            "consumer.metrics": metricsPort == 0 ? "off" : "\(metricsHost):\(metricsPort)",
+            "log.level": "\(log.level.rawValue)",
+            "consumer.metricsHost": "\(metricsHost)",
+            "consumer.metricsPort": "\(metricsPort)",
         ]
+        if let tls = amqp.broker.tls {
+            metadata["amqp.tls.verifyPeer"] = "\(tls.verifyPeer)"
+            metadata["amqp.tls.verifyHostname"] = "\(tls.verifyHostname)"
+        }
+        return metadata.merging(redis.loggable) { $1 }
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import Foundation
 import SettingKeys
 
@@ -39,8 +40,9 @@ extension ProgramSettings {
 public protocol ServiceSettings: ProgramSettings {
     var serviceName: String { get }
     var log: LogSettings { get }
-    /// The effective configuration for the start-up line, passwords masked.
-    var loggable: [String: String] { get }
+    /// The effective configuration for the start-up line, one value per setting key,
+    /// passwords masked.
+    var loggable: Logger.Metadata { get }
     /// The files that hold secrets (tokens, passwords), to warn about when others may read them.
     var secretFiles: [SecretFile] { get }
     /// Where this service answers whether it is ready, for `--check-health`; nil when it

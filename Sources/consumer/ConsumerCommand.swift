@@ -40,7 +40,7 @@ struct ConsumerCommand: SettingsCommand {
         do {
             try application.start()
         } catch {
-            logger.critical("cannot serve metrics", metadata: ["port": "\(settings.metricsPort)", "error": "\(error)"])
+            logger.critical("cannot serve metrics", metadata: ["consumer.metricsPort": "\(settings.metricsPort)", "error": "\(error)"])
             throw ExitCode(1)
         }
         let watcher = Task {

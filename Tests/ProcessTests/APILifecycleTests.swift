@@ -251,9 +251,20 @@ extension APILifecycleTests {
             #expect(object["level"] is String)
             #expect(object["label"] as? String == "biggoal-api")
             #expect(object["message"] is String)
+            #expect(object["source"] is String, "swift-log's source (the module that logged)")
         }
         let starting = try #require(lines.first { $0.contains("\"starting\"") })
         #expect(starting.contains("redis.url"))
         #expect(!starting.contains("sekret"))
+        // One value per key: the start-up line's settings are not packed into strings.
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(starting.utf8)) as? [String: Any])
+        let metadata = try #require(object["metadata"] as? [String: Any])
+        #expect(metadata["http.port"] as? String == "\(api.port)")
+        #expect(metadata["http.host"] as? String == "127.0.0.1")
+        #expect(metadata["redis.receivedKey"] as? String == api.receivedKey)
+        // Each event loop says which it is when it logs (both connect to Redis).
+        let connected = lines.filter { $0.contains("\"connected to Redis\"") }
+        #expect(!connected.isEmpty)
+        #expect(connected.allSatisfy { $0.contains(#""http.eventLoop":"http-loop-"#) })
     }
 }
