@@ -16,6 +16,7 @@ struct ConsumerPresenceTests {
 
     @Test func whatTheConsumerLeavesTheApiReads() async throws {
         let driver = try RedisDriver()
+        #expect(await driver.waitUntilHealthy(seconds: 5))
         let writer = RedisBatchCounterStore(configuration: driver.configuration)
         try writer.leavePresence(heartbeat("b@host/2"), ttlMilliseconds: 10_000)
         try writer.leavePresence(heartbeat("a@host/1", queueMessages: nil), ttlMilliseconds: 10_000)
@@ -25,6 +26,7 @@ struct ConsumerPresenceTests {
 
     @Test func expiredHeartbeatsDropOffTheIndex() async throws {
         let driver = try RedisDriver()
+        #expect(await driver.waitUntilHealthy(seconds: 5))
         let writer = RedisBatchCounterStore(configuration: driver.configuration)
         try writer.leavePresence(heartbeat("gone@host/1"), ttlMilliseconds: 50)
         try writer.leavePresence(heartbeat("alive@host/2"), ttlMilliseconds: 10_000)
@@ -38,6 +40,7 @@ struct ConsumerPresenceTests {
     /// read with defaults, and the good heartbeat still comes through.
     @Test func badDataUnderThePresenceKeysIsSkipped() async throws {
         let driver = try RedisDriver()
+        #expect(await driver.waitUntilHealthy(seconds: 5))
         let key = driver.configuration.presenceKey
         let redis = try TestServices.redis()
         try redis.run("SADD", key, "string", "junk", "nameless")
