@@ -5,6 +5,7 @@ with huge hellos among the normal ones."""
 import os
 import re
 import subprocess
+import sys
 import time
 import uuid
 
@@ -40,6 +41,7 @@ class ConsumerBench:
         # One kept-open connection: polling a counter every few milliseconds while the
         # consumer drains must not cost a process start each time.
         self.redis = redis.Redis(port=redis_port)
+        self.redis_port = redis_port
         # Huge hellos among the normal ones (the broker's limit is 128 MiB): they are
         # dead-lettered unread, so the consumer's peak must stay where it is without them.
         self.huge_count, self.huge_mib = (5, 100) if options.quick else (20, 100)
@@ -91,6 +93,26 @@ class ConsumerBench:
         service.stop()
         delete_queues(self.admin_url, [queue, f"{queue}-sent", f"{queue}.dead"], [f"{queue}-x"])
         return rate, peak
+
+    def reference(self, prefetch, count):
+        """The pika reference consumer's rate draining `count` hellos, in msg/s, clocked as the
+        consumer is: from its first counted hello to the last reply counted."""
+        queue = f"reference-{uuid.uuid4().hex[:6]}"
+        self.publish(queue, count)
+        launched = time.monotonic()
+        service = Service([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference_consumer.py"),
+                           "--amqp-url", self.options.amqp_url, "--queue", queue, "--redis-port", str(self.redis_port),
+                           "--received-key", f"{queue}:received", "--sent-key", f"{queue}:sent",
+                           "--reply-exchange", f"{queue}-x", "--prefetch", str(prefetch)])
+        while self.count(f"{queue}:received") == 0 and time.monotonic() - launched < 60:
+            time.sleep(0.002)
+        started = time.monotonic()
+        while self.count(f"{queue}:sent") < count and time.monotonic() - started < 600:
+            time.sleep(0.005)
+        rate = count / (time.monotonic() - started)
+        service.stop()
+        delete_queues(self.options.amqp_url, [queue, f"{queue}-replies"], [f"{queue}-x"])
+        return rate
 
     def hostile_drain(self):
         """The consumer's peak RSS (VmHWM, KiB) draining hellos with huge ones among them;
