@@ -33,8 +33,8 @@ def ratio(values, reference):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--bin", required=True, help="the build scripts/run makes (release, shared Swift runtime)")
-    parser.add_argument("--static-bin", required=True, help="the container's build (release, static Swift runtime)")
+    parser.add_argument("--bin", required=True, help="the build scripts/run makes and the container ships (runtime linked in)")
+    parser.add_argument("--shared-bin", required=True, help="plain swift build -c release (the runtime's shared libraries)")
     parser.add_argument("--redis-port", type=int, required=True)
     parser.add_argument("--amqp-url", required=True)
     parser.add_argument("--nginx-port", type=int, required=True, help="nginx with one worker")
@@ -56,10 +56,10 @@ def main():
         wait_for_port(port)
         return service, f"http://127.0.0.1:{port}", port
 
-    # Start-up: exec to the first /ping answer, for the build users run and the container's.
-    startups = {"shared": [], "static": []}
+    # Start-up: exec to the first /ping answer, for the build users run and plain swift build's.
+    startups = {"run": [], "shared": []}
     for _ in range(5):
-        for build, binary in (("shared", options.bin), ("static", options.static_bin)):
+        for build, binary in (("run", options.bin), ("shared", options.shared_bin)):
             port = free_port()
             started = time.monotonic()
             api = Service([os.path.join(binary, "api"), "--http-port", str(port), "--redis-url", redis_url])
@@ -75,7 +75,7 @@ def main():
         "defaults": start_api(options.bin, "--redis-received-key", key),
     }
     nginx = {"one": f"http://127.0.0.1:{options.nginx_port}/ping", "defaults": f"http://127.0.0.1:{options.nginx_auto_port}/ping"}
-    static_api, static_url, _ = start_api(options.static_bin, "--http-event-loops", "1", "--redis-received-key", key + "-static")
+    shared_api, shared_url, _ = start_api(options.shared_bin, "--http-event-loops", "1", "--redis-received-key", key + "-shared")
     # The same api with a bearer token required, for what checking it costs.
     token = uuid.uuid4().hex
     token_api, token_url, _ = start_api(options.bin, "--http-event-loops", "1", "--redis-received-key", key + "-token",
@@ -85,7 +85,7 @@ def main():
     def measure(setup, name, connections, url, method="GET", headers=(), pid=None):
         rows.setdefault((setup, name, connections), []).append(wrk(url, connections, seconds, method, headers, pid))
 
-    peak_rss = {"one": 0, "defaults": 0, "static": 0}
+    peak_rss = {"one": 0, "defaults": 0, "shared": 0}
     for _ in range(rounds):
         for setup, (api, api_url, _) in setups.items():
             for connections in (64, 256):
@@ -95,9 +95,9 @@ def main():
                 peak_rss[setup] = max(peak_rss[setup], rss_kib(api.pid))
                 measure(setup, "api GET /api/v1/receive/messages/hello", connections, api_url + "/api/v1/receive/messages/hello")
                 peak_rss[setup] = max(peak_rss[setup], rss_kib(api.pid))
-        measure("static", "api /ping (static Swift runtime)", 64, static_url + "/ping")
-        measure("static", "api POST /receive (static Swift runtime)", 256, static_url + "/receive", "POST")
-        peak_rss["static"] = max(peak_rss["static"], rss_kib(static_api.pid))
+        measure("shared", "api /ping (shared Swift runtime)", 64, shared_url + "/ping")
+        measure("shared", "api POST /receive (shared Swift runtime)", 256, shared_url + "/receive", "POST")
+        peak_rss["shared"] = max(peak_rss["shared"], rss_kib(shared_api.pid))
         measure("one", "api POST /receive with a bearer token", 64, token_url + "/receive", "POST",
                 [f"Authorization: Bearer {token}"], token_api.pid)
 
@@ -109,7 +109,7 @@ def main():
     counted = int(counters.get(key) or 0) - before
     for api, _, _ in setups.values():
         api.stop()
-    static_api.stop()
+    shared_api.stop()
     token_api.stop()
 
     consumers = ConsumerBench(options, hellos, options.redis_port)
@@ -142,8 +142,9 @@ def main():
         "",
         f"Measured by `scripts/bench{' --quick' if options.quick else ''}` on {datetime.date.today()}: "
         f"{os.cpu_count()} cores, {platform.platform()}, loopback, `wrk -t1`, {seconds} s per run, "
-        f"{rounds} interleaved round(s); medians with min–max. `api` is the build `scripts/run` makes (release, the "
-        "Swift runtime as shared libraries) unless marked static (the container's build); Redis runs with "
+        f"{rounds} interleaved round(s); medians with min–max. `api` is the build `scripts/run` makes and the "
+        "container ships (release, the Swift runtime linked in) unless marked shared (plain `swift build -c release`, "
+        "the runtime's shared libraries, as `swift run -c release` gets); Redis runs with "
         "append-only persistence (`appendfsync everysec`), as `scripts/run` and the compose file start it; nginx "
         "answers `/ping` from memory with `keepalive_requests 1000000`, so it never closes a benchmark connection. "
         "Each ratio is to nginx's `/ping` at the same connection count in the same set-up.",
@@ -160,23 +161,23 @@ def main():
                              f"{ratio(rates(setup, name, connections), rates(setup, 'nginx /ping', connections)):.2f} | "
                              f"{summary([r[1] for r in found], '{:.2f}')} | {summary([r[2] for r in found], '{:.2f}')} | "
                              f"{sum(r[3] for r in found)} |")
-    static_ping = rates("static", "api /ping (static Swift runtime)", 64)
-    static_post = rates("static", "api POST /receive (static Swift runtime)", 256)
+    shared_ping = rates("shared", "api /ping (shared Swift runtime)", 64)
+    shared_post = rates("shared", "api POST /receive (shared Swift runtime)", 256)
     lines += [
         "",
-        "### The container's build (static Swift runtime), one event loop",
+        "### Plain `swift build -c release` (the Swift runtime's shared libraries), one event loop",
         "",
         "| work | connections | req/s | ratio to nginx /ping (one worker) |",
         "|---|---|---|---|",
-        f"| api /ping | 64 | {summary(static_ping)} | {ratio(static_ping, rates('one', 'nginx /ping', 64)):.2f} |",
-        f"| api POST /receive | 256 | {summary(static_post)} | {ratio(static_post, rates('one', 'nginx /ping', 256)):.2f} |",
+        f"| api /ping | 64 | {summary(shared_ping)} | {ratio(shared_ping, rates('one', 'nginx /ping', 64)):.2f} |",
+        f"| api POST /receive | 256 | {summary(shared_post)} | {ratio(shared_post, rates('one', 'nginx /ping', 256)):.2f} |",
         "",
         "| other figure | value |",
         "|---|---|",
-        f"| `api` peak RSS under load, up to 256 connections: defaults / one loop / static build | "
-        f"{peak_rss['defaults'] / 1024:.1f} / {peak_rss['one'] / 1024:.1f} / {peak_rss['static'] / 1024:.1f} MB |",
-        f"| `api` start-up, exec to first `/ping` answer: shared / static runtime | {summary(startups['shared'], '{:.1f}')} / "
-        f"{summary(startups['static'], '{:.1f}')} ms |",
+        f"| `api` peak RSS under load, up to 256 connections: defaults / one loop / shared runtime | "
+        f"{peak_rss['defaults'] / 1024:.1f} / {peak_rss['one'] / 1024:.1f} / {peak_rss['shared'] / 1024:.1f} MB |",
+        f"| `api` start-up, exec to first `/ping` answer: scripts/run's build / shared runtime | "
+        f"{summary(startups['run'], '{:.1f}')} / {summary(startups['shared'], '{:.1f}')} ms |",
         f"| exactness: POST /receive answered 2xx vs counted in Redis (256 connections, pipelined) | {answered} answered, {counted} counted |",
         f"| `consumer` peak RSS while draining | {consumer_rss / 1024:.1f} MB |",
         f"| `consumer` peak RSS (VmHWM) draining {hostile_expected} hellos with {consumers.huge_count} × {consumers.huge_mib} MiB hellos "
@@ -228,7 +229,7 @@ def main():
         targets.append(target(f"`consumer` ÷ `ceiling`, prefetch {prefetch}", "≥ 0.95", f"{value:.2f}", value >= 0.95))
         value = ratio(drains[(prefetch, "consumer")], drains[(prefetch, "reference")])
         targets.append(target(f"`consumer` ÷ pika reference, prefetch {prefetch}", "≥ 1.5", f"{value:.1f}", value >= 1.5))
-    startup = statistics.median(startups["shared"])
+    startup = statistics.median(startups["run"])
     targets.append(target("start-up to first `/ping`, build users run", "≤ 10 ms", f"{startup:.1f} ms", startup <= 10))
     lines += targets
 
