@@ -204,6 +204,6 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Redis", "RedisCounterStore", "Counters", "LinuxIO", "CountersTestSupport", "ServiceTestSupport"]
         ),
-        .testTarget(name: "ProcessTests", dependencies: ["LinuxIO", "AMQP", "ServiceTestSupport"]),
+        .testTarget(name: "ProcessTests", dependencies: ["LinuxIO", "AMQP", "AMQPMessaging", "ServiceTestSupport"]),
     ]
 )
