@@ -115,11 +115,13 @@ public final class ConsumerSession {
         }
         pipeline.brokerBlocked(channel.blockedReason)
         metrics.inFlight.record(pipeline.unsettledCount)
-        if ContinuousClock.now - lastFlush > .seconds(1) {
+        // One clock reading per turn serves the fault log's and the heartbeat's timing.
+        let now = ContinuousClock.now
+        if now - lastFlush > .seconds(1) {
             faults.flush()
-            lastFlush = .now
+            lastFlush = now
         }
-        if let presence, presence.isDue(at: .now) { try report(presence) }
+        if let presence, presence.isDue(at: now) { try report(presence, at: now) }
         return try performActions() || !deliveries.isEmpty
     }
 
@@ -176,10 +178,10 @@ public final class ConsumerSession {
     /// Asks the broker how deep the queues are (a lost connection throws, as any broker call)
     /// and leaves the heartbeat in Redis. Not while Redis is known to be away: the pipeline
     /// probes it, and a heartbeat must not hold the thread for a timeout every few seconds.
-    private func report(_ presence: PresenceReporter) throws(MessagingError) {
+    private func report(_ presence: PresenceReporter, at now: ContinuousClock.Instant) throws(MessagingError) {
         let depths = try source.readyMessages(in: presence.queues)
         metrics.queueDepths(depths, inbound: presence.queue, deadLetter: presence.deadLetterQueue)
-        let heartbeat = presence.report(at: .now, node: node, inFlight: pipeline.unsettledCount, depths: depths)
+        let heartbeat = presence.report(at: now, node: node, inFlight: pipeline.unsettledCount, depths: depths)
         guard health.currentProblem == nil else { return }
         do throws(CounterStoreError) {
             try counter.leavePresence(heartbeat, ttlMilliseconds: presence.ttlMilliseconds)
