@@ -205,11 +205,11 @@ start_rabbitmq() {
   rabbitmq_env "$dir" "$port" >/dev/null
   [ -f "$dir/enabled_plugins" ] || echo "[]." > "$dir/enabled_plugins"
   # Keep the node small: no disk-space alarm on a nearly full disk, and a short
-  # memory watermark does not matter for a development node.
-  if [ ! -f "$dir/rabbitmq.conf" ]; then
-    printf 'disk_free_limit.absolute = 50MB\nloopback_users = none\n' > "$dir/rabbitmq.conf"
-    if [ -n "$tls_port" ]; then
-      cat >> "$dir/rabbitmq.conf" <<TLS
+  # memory watermark does not matter for a development node. Written at every start: a
+  # folder used again gets this start's TLS port, not the one of the start before.
+  printf 'disk_free_limit.absolute = 50MB\nloopback_users = none\n' > "$dir/rabbitmq.conf"
+  if [ -n "$tls_port" ]; then
+    cat >> "$dir/rabbitmq.conf" <<TLS
 listeners.ssl.default = 127.0.0.1:$tls_port
 ssl_options.cacertfile = $cert_dir/ca.pem
 ssl_options.certfile = $cert_dir/server.pem
@@ -217,7 +217,6 @@ ssl_options.keyfile = $cert_dir/server.key
 ssl_options.verify = verify_peer
 ssl_options.fail_if_no_peer_cert = true
 TLS
-    fi
   fi
   if id rabbitmq >/dev/null 2>&1; then
     as_root chown -R rabbitmq:rabbitmq "$dir"
