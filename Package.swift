@@ -1,6 +1,13 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// Release programs are linked by lld with packed relative relocations (DT_RELR, glibc 2.36+):
+// a static-runtime program's 80,000 relative relocations then take 15 KB instead of 1.9 MB
+// that the loader reads at every start, and the resident set shrinks by about 1.6 MB.
+let releaseLinking: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(configuration: .release)),
+]
+
 let package = Package(
     // Linux only: the HTTP server sits on epoll and eventfd, the shims on Glibc. No platform
     // is claimed here that the package cannot build on; on macOS, use the containers.
@@ -17,13 +24,15 @@ let package = Package(
         .package(
             url: "https://github.com/apple/swift-configuration",
             from: "1.4.0",
-            traits: [.defaults, "CommandLineArguments"]
+            // Not the default JSON trait: its parser needs full Foundation. The settings file is
+            // read by the Settings module's own snapshot, on FoundationEssentials.
+            traits: ["CommandLineArguments"]
         ),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C modules: module maps and shims only, plus the C files that need _GNU_SOURCE
@@ -48,7 +57,7 @@ let package = Package(
         .target(name: "AMQP", dependencies: ["CRabbitMQ", "LinuxIO", "TLS"]),
 
         // Setting declarations: each adapter declares its keys next to its configuration.
-        .target(name: "SettingKeys"),
+        .target(name: "SettingKeys", dependencies: ["LinuxIO"]),
         // Metric declarations: each recorder declares its names, help and buckets.
         .target(name: "MetricKeys"),
 
@@ -86,13 +95,13 @@ let package = Package(
         ),
 
         // Logging set-up for the executables: the JSON handler and the bootstrap.
-        .target(name: "LogSetup", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "LogSetup", dependencies: ["HTTP1", "LinuxIO", .product(name: "Logging", package: "swift-log")]),
 
         // Reading settings from a file, the environment and flags; the program-level keys.
         .target(
             name: "Settings",
             dependencies: [
-                "HTTP1", "HTTPServer", "RedisCounterStore", "Resilience", "LogSetup", "SettingKeys",
+                "HTTP1", "HTTPServer", "RedisCounterStore", "Resilience", "LogSetup", "SettingKeys", "LinuxIO",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
@@ -138,7 +147,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
+            ],
+            linkerSettings: releaseLinking
         ),
 
         .executableTarget(
@@ -148,23 +158,26 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
+            ],
+            linkerSettings: releaseLinking
         ),
         .executableTarget(
             name: "publish",
             dependencies: [
-                "AMQPMessaging", "Messaging", "Producer", "Settings", "CommandSupport", "AMQP", "ConsumerApp", "Resilience",
+                "AMQPMessaging", "Messaging", "Producer", "Settings", "CommandSupport", "AMQP", "ConsumerApp", "Resilience", "LinuxIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: releaseLinking
         ),
 
         .executableTarget(
             name: "ceiling",
             dependencies: [
-                "AMQPMessaging", "Messaging", "ConsumerApp", "Counters", "Resilience", "Settings",
+                "AMQPMessaging", "Messaging", "ConsumerApp", "Counters", "Resilience", "Settings", "CommandSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: releaseLinking
         ),
 
         // Test support and tests.

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import LinuxIO
 import Settings
 
@@ -88,7 +87,7 @@ enum HealthProbe {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.hasPrefix("HTTP/1."), let space = text.firstIndex(of: " ") else { return nil }
         guard let status = Int(text[text.index(after: space)...].prefix(3)) else { return nil }
-        let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+        let body = text.firstRange(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
         return Answer(status: status, body: body)
     }
 }

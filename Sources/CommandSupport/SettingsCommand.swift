@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import LinuxIO
 import SettingKeys
 import Settings
 
@@ -51,7 +51,7 @@ extension SettingsCommand {
 
     /// Writes `message` to standard error, prefixed with the program's name.
     public static func printError(_ message: String) {
-        FileHandle.standardError.write(Data("\(configuration.commandName ?? "biggoal"): \(message)\n".utf8))
+        StandardError.write("\(configuration.commandName ?? "biggoal"): \(message)\n")
     }
 
     public func printError(_ message: String) {
@@ -71,7 +71,7 @@ extension SettingsCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                StandardError.write(fullMessage(for: error) + "\n")
                 exit(withError: ExitCode(2))
             }
             exit(withError: error)

@@ -1,6 +1,6 @@
 import AMQPMessaging
 import Counters
-import Foundation
+import LinuxIO
 import Logging
 import Messaging
 import RedisCounterStore
@@ -124,7 +124,7 @@ public final class Consumer: Sendable {
     /// Sleeps, waking early when a stop is requested.
     private func sleep(for duration: Duration) {
         let deadline = ContinuousClock.now + duration
-        while !stopping, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        while !stopping, ContinuousClock.now < deadline { CurrentThread.sleep(for: .milliseconds(20)) }
     }
 }
 

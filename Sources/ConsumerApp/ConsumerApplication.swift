@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 import HTTPServer
 import LinuxIO
 import Logging
@@ -51,15 +50,14 @@ public final class ConsumerApplication: Sendable {
         ProcessLimits.ignoreBrokenPipes()
         ProcessLimits.raiseOpenFilesLimit()
         try statusServer?.start()
-        Thread { [self] in
-            CurrentThread.setName("consumer")
+        Threads.start(name: "consumer") { [self] in
             do throws(MessagingError) {
                 try consumer.run()
             } catch {
                 outcome.withLock { $0 = error }
             }
             finished.signal()
-        }.start()
+        }
     }
 
     /// What may change without a restart needs no signal here: the password files are read

@@ -1,5 +1,5 @@
 import Counters
-import Foundation
+import FoundationEssentials
 import Logging
 import Messaging
 import Producer

@@ -1,4 +1,5 @@
-/// JSON string quoting (RFC 8259 §7) for the few dynamic strings a response body carries.
+/// JSON string quoting (RFC 8259 §7): the dynamic strings of response bodies, log lines and
+/// the generated settings file.
 public enum JSONString {
     /// `text` as a quoted JSON string.
     public static func quote(_ text: String) -> String {

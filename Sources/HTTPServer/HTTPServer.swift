@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 import HTTP1
 import LinuxIO
 import Logging
@@ -68,8 +67,7 @@ public final class HTTPServer: Sendable {
             handles.append(LoopHandle(loop: loop, server: server, finished: DispatchSemaphore(value: 0)))
         }
         for handle in handles {
-            let thread = Thread { [logger] in
-                CurrentThread.setName(handle.loop.name)
+            Threads.start(name: handle.loop.name) { [logger] in
                 defer { handle.finished.signal() }
                 do {
                     try handle.loop.run()
@@ -78,7 +76,6 @@ public final class HTTPServer: Sendable {
                 }
                 handle.server.closeAll()
             }
-            thread.start()
         }
         state.withLock {
             $0.loops = handles

@@ -13,6 +13,9 @@ public struct IOError: Error, CustomStringConvertible, Sendable {
         self.errnoCode = errnoCode
     }
 
+    /// What went wrong in words, without the operation: `No such file or directory`.
+    public var reason: String { String(cString: strerror(errnoCode)) }
+
     public var description: String {
         "\(operation) failed: \(String(cString: strerror(errnoCode))) (errno \(errnoCode))"
     }

@@ -16,7 +16,7 @@ public struct ProcessStatistics: Sendable, Equatable {
     /// Reads them now; nil when `/proc` is not mounted (a figure the kernel does not give is
     /// better missing than made up).
     public static func current() -> ProcessStatistics? {
-        guard let stat = readSmallFile("/proc/self/stat"), let fields = statFields(stat),
+        guard let stat = try? Files.text(of: "/proc/self/stat"), let fields = statFields(stat),
               let bootTime = bootTimeSeconds() else { return nil }
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -46,7 +46,7 @@ public struct ProcessStatistics: Sendable, Equatable {
     }
 
     private static func bootTimeSeconds() -> Double? {
-        guard let stat = readSmallFile("/proc/stat") else { return nil }
+        guard let stat = try? Files.text(of: "/proc/stat") else { return nil }
         for line in stat.split(separator: "\n") where line.hasPrefix("btime ") {
             return Double(line.dropFirst(6).trimmingPrefix(" "))
         }
@@ -63,20 +63,5 @@ public struct ProcessStatistics: Sendable, Equatable {
         }
         // The directory's own descriptor is open while it is read.
         return max(0, count - 1)
-    }
-
-    private static func readSmallFile(_ path: String) -> String? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes.append(contentsOf: chunk[..<count])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

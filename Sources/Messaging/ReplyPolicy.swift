@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// How a hello is answered: the reply's content, its id and where it goes.
 public struct ReplyPolicy: Sendable, Equatable {

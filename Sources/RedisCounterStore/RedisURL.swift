@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS), parsed once at
 /// start-up.

@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import LinuxIO
 import Logging
 import Redis
@@ -51,10 +51,7 @@ public final class SentinelMaster: Sendable {
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        Thread { [self] in
-            CurrentThread.setName("sentinel")
-            watch()
-        }.start()
+        Threads.start(name: "sentinel") { [self] in watch() }
         _ = answered.wait(timeout: .now() + .milliseconds(configuration.timeoutMilliseconds * max(1, configuration.sentinels.count)))
     }
 
@@ -99,7 +96,7 @@ public final class SentinelMaster: Sendable {
                     lastProblem = error.message
                 }
                 next += 1
-                if next % configuration.sentinels.count == 0 { Thread.sleep(forTimeInterval: 0.2) }
+                if next % configuration.sentinels.count == 0 { CurrentThread.sleep(for: .milliseconds(200)) }
             }
         }
     }

@@ -1,4 +1,4 @@
-import Foundation
+import LinuxIO
 
 /// A file that holds secrets, as container platforms hand them over (a Kubernetes or Docker
 /// secret mounted as a file): bearer tokens one per line, or a password on the first line.
@@ -21,12 +21,12 @@ public struct SecretFile: Sendable, Equatable {
     public func lines() throws(SettingsError) -> [String] {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try Files.text(of: path)
         } catch {
-            throw SettingsError(key: key, source: "file \(path)", problem: "cannot be read (\(Self.reason(error)))")
+            throw SettingsError(key: key, source: "file \(path)", problem: "cannot be read (\(error.reason))")
         }
         let lines = text.split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { String($0.trimmingSpaces()) }
             .filter { !$0.isEmpty }
         guard !lines.isEmpty else {
             throw SettingsError(key: key, source: "file \(path)", problem: "holds no secret (the file is empty)")
@@ -41,20 +41,7 @@ public struct SecretFile: Sendable, Equatable {
 
     /// A warning when users other than the owner and group may read the file, or nil.
     public var exposureWarning: String? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue,
-              mode & 0o004 != 0
-        else { return nil }
+        guard let mode = Files.permissions(of: path), mode & 0o004 != 0 else { return nil }
         return "\(key) names \(path), which every user of this machine may read (mode \(String(mode & 0o777, radix: 8))); chmod o-r it"
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if nsError.code == NSFileReadNoSuchFileError { return "no such file" }
-        if nsError.code == NSFileReadNoPermissionError { return "permission denied" }
-        return nsError.localizedDescription
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 
 /// One configuration key, declared once: its name, default, check and help. Each is declared
 /// next to the configuration it feeds (the HTTP server's, the Redis store's …) and read

@@ -1,4 +1,4 @@
-import Foundation
+import LinuxIO
 
 /// What a client needs to open a TLS link: whom to trust, who it is, what to check.
 public struct TLSOptions: Sendable, Equatable {
@@ -64,7 +64,7 @@ public struct TLSSettings: Sendable {
             guard enabled else {
                 throw SettingsError(key: setting.key, source: "configuration", problem: "is set, but the URL is not \(scheme): TLS is off")
             }
-            guard FileManager.default.isReadableFile(atPath: path) else {
+            guard Files.isReadable(path) else {
                 throw SettingsError(key: setting.key, source: "configuration", problem: "\(path) cannot be read")
             }
             files[setting.key] = path

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `amqp://user:password@host:port/vhost` (or `amqps://` for TLS), parsed once at start-up.
 /// The vhost is percent-decoded (`%2F` is `/`, RabbitMQ's default).
@@ -33,12 +33,9 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         self.port = port
         user = components.user ?? "guest"
         password = components.password ?? "guest"
-        let path = components.percentEncodedPath
-        if path.isEmpty || path == "/" {
-            virtualHost = "/"
-        } else {
-            virtualHost = String(path.dropFirst()).removingPercentEncoding ?? String(path.dropFirst())
-        }
+        // The path with its escapes undone: `/%2F` is the virtual host `/`.
+        let path = components.path
+        virtualHost = path.isEmpty || path == "/" ? "/" : String(path.dropFirst())
     }
 
     /// What is wrong with a URL.
@@ -52,7 +49,13 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
 
     /// The URL with the password replaced, safe for logs.
     public var description: String {
-        let vhost = virtualHost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? virtualHost
+        let vhost = virtualHost.utf8.map { byte in
+            let character = Character(Unicode.Scalar(byte))
+            guard byte < 0x80, character.isLetter || character.isNumber else {
+                return "%" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+            }
+            return String(character)
+        }.joined()
         return "\(usesTLS ? "amqps" : "amqp")://\(user):***@\(host):\(port)/\(vhost)"
     }
 }

@@ -82,7 +82,7 @@ public struct AccessSettings: Sendable, Equatable {
 
     private static func allowedOriginProblem(_ origin: String) -> String? {
         let lowered = origin.lowercased()
-        guard let schemeEnd = lowered.range(of: "://"), ["http", "https"].contains(lowered[..<schemeEnd.lowerBound]) else {
+        guard let schemeEnd = lowered.firstRange(of: "://"), ["http", "https"].contains(lowered[..<schemeEnd.lowerBound]) else {
             return "an origin is http:// or https:// followed by a host"
         }
         let authority = lowered[schemeEnd.upperBound...]

@@ -1,4 +1,4 @@
-import Foundation
+import HTTP1
 import SettingKeys
 
 /// The configuration reference, made from the declarations: the example file and the
@@ -33,7 +33,7 @@ public enum SettingsDocumentation {
             let json: String
             switch declaration.example {
             case .literal(let text): json = text
-            case .string(let text): json = jsonString(text)
+            case .string(let text): json = JSONString.quote(text)
             case .none: continue
             }
             root.insert(json, at: declaration.key.split(separator: ".").map(String.init))
@@ -46,18 +46,12 @@ public enum SettingsDocumentation {
     public static var markdownTable: String {
         var lines = ["| key | default | environment variable | read by | meaning |", "|---|---|---|---|---|"]
         for (declaration, programs) in everySetting {
-            let meaning = declaration.help.replacingOccurrences(of: "|", with: "\\|")
+            let meaning = declaration.help.replacing("|", with: "\\|")
             lines.append("| `\(declaration.key)` | `\(declaration.defaultText)` | `\(declaration.environmentVariable)` | "
                 + programs.joined(separator: ", ") + " | \(meaning) |")
         }
         return lines.joined(separator: "\n") + "\n"
     }
-}
-
-/// `text` as a JSON string literal.
-private func jsonString(_ text: String) -> String {
-    let data = try! JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed, .withoutEscapingSlashes])
-    return String(decoding: data, as: UTF8.self)
 }
 
 /// A JSON object that keeps its members in the order they were added.

@@ -1,5 +1,5 @@
 import Logging
-import Foundation
+import FoundationEssentials
 import SettingKeys
 
 /// The settings of one program: every key it reads, declared once, and how it reads them.

@@ -1,6 +1,7 @@
 import Configuration
 import SettingKeys
-import Foundation
+import FoundationEssentials
+import LinuxIO
 import Synchronization
 import SystemPackage
 
@@ -41,7 +42,7 @@ public struct SettingsSource: SettingValues, Sendable {
         if let filePath {
             try checkFileKeys(filePath, knownKeys: knownKeys.union(SettingsCatalog.everyKey))
             do {
-                providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(filePath)))
+                providers.append(try await FileProvider<JSONSettingsSnapshot>(filePath: FilePath(filePath)))
             } catch {
                 throw SettingsError(key: "config", source: "file \(filePath)", problem: "cannot be read: \(error)")
             }
@@ -123,7 +124,7 @@ public struct SettingsSource: SettingValues, Sendable {
             values = [text]
             origin = textOrigin
         }
-        let elements = values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let elements = values.flatMap { $0.split(separator: ",") }.map { String($0.trimmingSpaces()) }.filter { !$0.isEmpty }
         if let problem = validate(elements) {
             throw SettingsError(key: key, source: origin, problem: problem)
         }
@@ -200,28 +201,25 @@ public struct SettingsSource: SettingValues, Sendable {
     }
 
     private static func checkFileKeys(_ path: String, knownKeys: Set<String>) throws(SettingsError) {
-        let object: Any
+        let bytes: [UInt8]
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            object = try JSONSerialization.jsonObject(with: data)
+            bytes = try Files.contents(of: path)
         } catch {
-            throw SettingsError(key: "config", source: "file \(path)", problem: "cannot be read as JSON: \(error.localizedDescription)")
+            throw SettingsError(key: "config", source: "file \(path)", problem: "cannot be read (\(error.reason))")
         }
-        guard let root = object as? [String: Any] else {
-            throw SettingsError(key: "config", source: "file \(path)", problem: "the top level must be a JSON object")
+        let leaves: [String: JSONValue]
+        do {
+            leaves = try JSONValue.leaves(ofObjectIn: Data(bytes))
+        } catch let error as JSONValue.NotAnObject {
+            throw SettingsError(key: "config", source: "file \(path)", problem: "\(error)")
+        } catch DecodingError.dataCorrupted(let context) {
+            // The parser's own words say where: "Unexpected character 'x' around line 1, column 2".
+            let reason = context.underlyingError.map { "\($0)" } ?? context.debugDescription
+            throw SettingsError(key: "config", source: "file \(path)", problem: "cannot be read as JSON: \(reason)")
+        } catch {
+            throw SettingsError(key: "config", source: "file \(path)", problem: "cannot be read as JSON: \(error)")
         }
-        var unknown: [String] = []
-        func walk(_ dictionary: [String: Any], prefix: String) {
-            for (name, value) in dictionary {
-                let key = prefix.isEmpty ? name : "\(prefix).\(name)"
-                if let nested = value as? [String: Any] {
-                    walk(nested, prefix: key)
-                } else if !knownKeys.contains(key) {
-                    unknown.append(key)
-                }
-            }
-        }
-        walk(root, prefix: "")
+        let unknown = leaves.keys.filter { !knownKeys.contains($0) }
         if !unknown.isEmpty {
             throw SettingsError(key: unknown.sorted().joined(separator: ", "), source: "file \(path)", problem: "unknown key")
         }

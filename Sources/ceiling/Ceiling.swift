@@ -1,5 +1,6 @@
 import AMQPMessaging
 import ArgumentParser
+import CommandSupport
 import ConsumerApp
 import Counters
 import Logging
@@ -54,7 +55,7 @@ struct Ceiling: ParsableCommand {
             : try drain(source: source, channel: channel, policy: policy)
         let elapsed = ContinuousClock.now - (started ?? .now)
         let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 0.001)
-        print("ceiling: \(settled) messages in \(String(format: "%.2f", seconds)) s (\(Int(Double(settled) / seconds)) msg/s)")
+        print("ceiling: \(settled) messages in \(seconds.withTwoDecimals) s (\(Int(Double(settled) / seconds)) msg/s)")
     }
 
     /// The consumer's session and pipeline, counting nothing.

@@ -3,7 +3,9 @@ import AMQPMessaging
 import ArgumentParser
 import CommandSupport
 import ConsumerApp
-import Foundation
+import FoundationEssentials
+import Glibc
+import LinuxIO
 import Messaging
 import Producer
 import Resilience
@@ -85,7 +87,7 @@ struct PublishCommand: SettingsCommand {
                 published += settled.confirmed
                 failed += settled.failed
             } catch {
-                FileHandle.standardError.write(Data("\npublish: \(error)\n".utf8))
+                StandardError.write("\npublish: \(error)\n")
                 throw ExitCode(1)
             }
             if let rate {
@@ -94,14 +96,14 @@ struct PublishCommand: SettingsCommand {
                 if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
             }
             if showProgress {
-                FileHandle.standardError.write(Data("\rpublished \(published)/\(count)".utf8))
+                StandardError.write("\rpublished \(published)/\(count)")
             }
         }
         let seconds = max(Date().timeIntervalSince(started), 0.001)
-        if showProgress { FileHandle.standardError.write(Data("\r".utf8)) }
-        print("published \(published) of \(count) messages to \(queue) in \(String(format: "%.2f", seconds)) s (\(Int(Double(published) / seconds)) msg/s)")
+        if showProgress { StandardError.write("\r") }
+        print("published \(published) of \(count) messages to \(queue) in \(seconds.withTwoDecimals) s (\(Int(Double(published) / seconds)) msg/s)")
         if failed > 0 {
-            FileHandle.standardError.write(Data("publish: \(failed) messages were not confirmed by the broker\n".utf8))
+            StandardError.write("publish: \(failed) messages were not confirmed by the broker\n")
             throw ExitCode(1)
         }
     }

@@ -224,8 +224,9 @@ extension APILifecycleTests {
     }
 
     /// Every library the api maps is memory it holds: it must not carry the broker's client
-    /// (librabbitmq and the OpenSSL it links), which only the consumer and publish need.
-    @Test func theAPILoadsNoBrokerLibrary() throws {
+    /// (librabbitmq and the OpenSSL it links), which only the consumer and publish need, nor
+    /// full Foundation, whose start-up alone holds about 3 MB (FoundationEssentials is enough).
+    @Test func theAPILoadsNoBrokerLibraryAndNoFullFoundation() throws {
         _ = try TestServices.redis()
         let api = try APIProcess()
         // Read to the end: procfs files report a size of 0, which a whole-file read trusts.
@@ -234,6 +235,10 @@ extension APILifecycleTests {
         #expect(maps.contains("libhiredis"))
         #expect(!maps.contains("librabbitmq"))
         #expect(!maps.contains("libssl"))
+        #expect(maps.contains("libFoundationEssentials"))
+        #expect(!maps.contains("libFoundation.so"))
+        #expect(!maps.contains("libFoundationInternationalization"))
+        #expect(!maps.contains("_FoundationICU"))
     }
 }
 

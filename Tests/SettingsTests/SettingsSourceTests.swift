@@ -23,6 +23,21 @@ struct SettingsSourceTests {
         #expect(all.redis.timeoutMilliseconds == 250)
     }
 
+    /// The file's JSON is read by the project's own snapshot (FoundationEssentials): nested
+    /// and dotted keys, booleans, lists as arrays and whole numbers written with a fraction.
+    @Test func theFileTakesEveryKindOfValue() async throws {
+        let file = #"""
+            {"http.port": 4100, "http": {"countOnGet": true, "allowedOrigins": ["https://a.example", "https://b.example:8443"]},
+             "redis": {"timeoutMs": 250.0, "receivedKey": "r\u00e9\"q"}, "log": {"level": null}}
+            """#
+        let settings = try await loadAPISettings(file: file)
+        #expect(settings.http.port == 4100)
+        #expect(settings.access.countOnGet)
+        #expect(settings.access.allowedOrigins == ["https://a.example", "https://b.example:8443"])
+        #expect(settings.redis.timeoutMilliseconds == 250)
+        #expect(settings.redis.receivedKey == "r\u{e9}\"q")
+    }
+
     @Test func environmentNamesFollowTheKeyPath() {
         #expect(SettingNames.environmentVariable(for: "http.port") == "BIGGOAL_HTTP_PORT")
         #expect(SettingNames.environmentVariable(for: "redis.url") == "BIGGOAL_REDIS_URL")
@@ -77,6 +92,10 @@ struct SettingsValidationTests {
         Case(name: "unknown flag", flags: ["--http-prot", "1"], key: "http-prot", source: "flag --http-prot"),
         Case(name: "malformed JSON file", file: "{ not json", key: "config", source: "file"),
         Case(name: "JSON file that is not an object", file: "[1, 2]", key: "config", source: "file"),
+        Case(name: "fraction where an integer goes (file)", file: #"{"http": {"port": 80.5}}"#, key: "http.port", source: "file"),
+        Case(name: "number where a boolean goes (file)", file: #"{"http": {"countOnGet": 1}}"#, key: "http.countOnGet", source: "file"),
+        Case(name: "list of numbers where names go (file)", file: #"{"http": {"allowedOrigins": [1]}}"#, key: "http.allowedOrigins",
+             source: "file"),
     ]
 
     @Test(arguments: cases)
