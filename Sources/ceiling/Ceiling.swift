@@ -3,16 +3,22 @@ import ArgumentParser
 import CommandSupport
 import ConsumerApp
 import Counters
+import Dispatch
+import LinuxIO
 import Logging
 import Messaging
 import Resilience
 import Settings
+import Synchronization
 
 /// `ceiling`: the broker's own ceiling for the consumer's work without Redis — consume,
 /// publish the consumer's confirmed reply, acknowledge — measured by `scripts/bench` in the
 /// same run as the consumer, so the consumer's rate can be read as a fraction of what the
 /// broker allows. It runs the consumer's own session and pipeline with a counter store that
-/// counts nothing; or, unconfirmed, a bare loop that shows what confirms cost.
+/// counts nothing; or, unconfirmed, a bare loop that shows what confirms cost. With
+/// `--channels N` it runs N such pipelines at once on the same queue, each on its own thread
+/// with its own consuming and publishing connections, which shows whether the broker can
+/// do more of this work when it comes over more channels.
 @main
 struct Ceiling: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,6 +37,9 @@ struct Ceiling: ParsableCommand {
     @Option(help: "Unacknowledged deliveries in hand, as amqp.prefetch.")
     var prefetch: Int = 100
 
+    @Option(help: "Pipelines draining the queue at once, each with its own connections and thread (the prefetch is per pipeline).")
+    var channels: Int = 1
+
     @Flag(help: "Publish without publisher confirms and acknowledge at once: what confirms cost, not what the consumer may do.")
     var unconfirmed = false
 
@@ -46,31 +55,51 @@ struct Ceiling: ParsableCommand {
         let destination = Destination(exchange: queue + "-ceiling-x", routingKey: "reply")
         let topology = AMQPDeliverySource.Topology(queue: queue, prefetch: prefetch, declare: true, replyExchange: destination.exchange,
                                                    replyRoutingKey: destination.routingKey, replyQueue: replies)
-        let source = try AMQPDeliverySource(endpoint: endpoint, topology: topology)
-        let channel = try AMQPPublishChannel(endpoint: endpoint, confirms: !unconfirmed)
+        guard channels >= 1 else { throw ValidationError("--channels: at least 1") }
         let policy = ReplyPolicy(serviceName: "biggoal-ceiling", body: AMQPSettings.replyBody.defaultValue, destination: destination,
                                  refusedReplyTo: [queue])
-        let (settled, started) = unconfirmed
-            ? try drainUnconfirmed(source: source, channel: channel, policy: policy)
-            : try drain(source: source, channel: channel, policy: policy)
+        let pipelines = try (0..<channels).map { _ in
+            (source: try AMQPDeliverySource(endpoint: endpoint, topology: topology),
+             channel: try AMQPPublishChannel(endpoint: endpoint, confirms: !unconfirmed))
+        }
+        let progress = Progress(pipelines: channels)
+        let finished = DispatchSemaphore(value: 0)
+        for (index, pipeline) in pipelines.enumerated() {
+            nonisolated(unsafe) let pipeline = pipeline
+            Threads.start(name: "ceiling-\(index)") { [self] in
+                do {
+                    let (settled, started) = unconfirmed
+                        ? try drainUnconfirmed(source: pipeline.source, channel: pipeline.channel, policy: policy, index: index, progress: progress)
+                        : try drain(source: pipeline.source, channel: pipeline.channel, policy: policy, index: index, progress: progress)
+                    progress.finish(index, settled: settled, started: started)
+                } catch {
+                    progress.fail(index, error)
+                }
+                finished.signal()
+            }
+        }
+        for _ in pipelines { finished.wait() }
+        if let failure = progress.failure { throw failure }
+        let (settled, started) = (progress.totalSettled, progress.earliestStart)
         let elapsed = ContinuousClock.now - (started ?? .now)
         let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 0.001)
         print("ceiling: \(settled) messages in \(seconds.withTwoDecimals) s (\(Int(Double(settled) / seconds)) msg/s)")
     }
 
     /// The consumer's session and pipeline, counting nothing.
-    private func drain(source: AMQPDeliverySource, channel: AMQPPublishChannel, policy: ReplyPolicy) throws -> (Int, ContinuousClock.Instant?) {
+    private func drain(source: AMQPDeliverySource, channel: AMQPPublishChannel, policy: ReplyPolicy, index: Int,
+                       progress: Progress) throws -> (Int, ContinuousClock.Instant?) {
         let rules = ConsumerRules(prefetch: prefetch, maxAttempts: 5, deadLetterQueue: nil, maxMessageBytes: 1 << 20, queue: queue,
                                   policy: policy, redisBackoff: Backoff(initial: .milliseconds(50), maximum: .seconds(2)))
         let session = ConsumerSession(source: source, channel: channel, counter: NothingCounted(), rules: rules,
                                       logger: Logger(label: "biggoal-ceiling"))
-        try session.serve { session.settledCount >= count }
+        try session.serve { progress.report(index, settled: session.settledCount) >= count }
         return (session.settledCount, session.firstDeliveryAt)
     }
 
     /// Publishes each reply unconfirmed and acknowledges at once.
-    private func drainUnconfirmed(source: AMQPDeliverySource, channel: AMQPPublishChannel, policy: ReplyPolicy) throws
-        -> (Int, ContinuousClock.Instant?)
+    private func drainUnconfirmed(source: AMQPDeliverySource, channel: AMQPPublishChannel, policy: ReplyPolicy, index: Int,
+                                  progress: Progress) throws -> (Int, ContinuousClock.Instant?)
     {
         defer {
             source.close()
@@ -78,7 +107,7 @@ struct Ceiling: ParsableCommand {
         }
         var settled = 0
         var started: ContinuousClock.Instant?
-        while settled < count {
+        while progress.report(index, settled: settled) < count {
             let (deliveries, _) = try source.nextDeliveries(limit: prefetch, waitMilliseconds: 1000)
             guard let last = deliveries.last else { continue }
             if started == nil { started = .now }
@@ -91,6 +120,44 @@ struct Ceiling: ParsableCommand {
         }
         return (settled, started)
     }
+}
+
+/// What the pipelines have settled between them; each stops once the total is reached.
+private final class Progress: Sendable {
+    private struct State {
+        var settled: [Int]
+        var starts: [ContinuousClock.Instant] = []
+        var failure: (any Error)?
+    }
+
+    private let state: Mutex<State>
+
+    init(pipelines: Int) {
+        state = Mutex(State(settled: Array(repeating: 0, count: pipelines)))
+    }
+
+    /// Records one pipeline's count and returns the total.
+    func report(_ index: Int, settled: Int) -> Int {
+        state.withLock { state in
+            state.settled[index] = settled
+            return state.settled.reduce(0, +)
+        }
+    }
+
+    func finish(_ index: Int, settled: Int, started: ContinuousClock.Instant?) {
+        state.withLock { state in
+            state.settled[index] = settled
+            if let started { state.starts.append(started) }
+        }
+    }
+
+    func fail(_ index: Int, _ error: any Error) {
+        state.withLock { $0.failure = $0.failure ?? error }
+    }
+
+    var totalSettled: Int { state.withLock { $0.settled.reduce(0, +) } }
+    var earliestStart: ContinuousClock.Instant? { state.withLock { $0.starts.min() } }
+    var failure: (any Error)? { state.withLock { $0.failure } }
 }
 
 /// A counter store that counts nothing: every hello is new and unanswered.

@@ -22,6 +22,8 @@ from harness import ROOT, Service, free_port, rss_kib, wait_for_port
 
 # The consumer's default prefetch, and a larger one for a backlog.
 PREFETCHES = (100, 1000)
+# Pipelines of the ceiling per run: does the broker do more over more channels?
+CEILING_CHANNELS = (1, 2, 4)
 
 def summary(values, fmt="{:.0f}"):
     return fmt.format(statistics.median(values)) + " (" + fmt.format(min(values)) + "–" + fmt.format(max(values)) + ")"
@@ -125,6 +127,12 @@ def main():
             drains.setdefault((prefetch, "consumer"), []).append(rate)
             consumer_rss = max(consumer_rss, peak)
             drains.setdefault((prefetch, "reference"), []).append(consumers.reference(prefetch, reference_hellos))
+        # Whether the broker does more of the work over more channels: the ceiling with 2 and 4
+        # pipelines (each its own consuming and publishing connection), and two consumers.
+        for channels in CEILING_CHANNELS[1:]:
+            drains.setdefault((PREFETCHES[0], f"ceiling x{channels}"), []).append(
+                consumers.ceiling(PREFETCHES[0], "--channels", str(channels)))
+        drains.setdefault((PREFETCHES[0], "consumer x2"), []).append(consumers.consumer(PREFETCHES[0], instances=2)[0])
         # The same drain with the consumer's broker link over TLS (Redis stays plain).
         drains.setdefault((PREFETCHES[0], "consumer over amqps"), []).append(consumers.consumer(PREFETCHES[0], tls=True)[0])
 
@@ -198,6 +206,25 @@ def main():
         ran, reply, unconfirmed, reference = (drains[(prefetch, what)] for what in ("consumer", "reply", "unconfirmed", "reference"))
         lines.append(f"| {prefetch} | {summary(ran)} | {summary(reply)} | {summary(unconfirmed)} | {summary(reference)} | "
                      f"{ratio(ran, reply):.2f} | {ratio(ran, reference):.1f} |")
+
+    # The ceiling per channel count, and the consumer run twice over, at the first prefetch.
+    single = drains[(PREFETCHES[0], "reply")]
+    lines += [
+        "",
+        f"The ceiling per channel count, prefetch {PREFETCHES[0]} per channel, msg/s: `ceiling --channels N` runs N of its "
+        "pipelines at once on the same queue, each on its own thread with its own consuming and publishing connection, "
+        "so the broker gets the work over N channel processes. Two `consumer` processes sharing the queue are the "
+        "consumer's own way to use more channels.",
+        "",
+        "| channels | `ceiling` | ÷ one channel |",
+        "|---|---|---|",
+    ]
+    for channels in CEILING_CHANNELS:
+        values = single if channels == 1 else drains[(PREFETCHES[0], f"ceiling x{channels}")]
+        lines.append(f"| {channels} | {summary(values)} | {ratio(values, single):.2f} |")
+    two = drains[(PREFETCHES[0], "consumer x2")]
+    one = drains[(PREFETCHES[0], "consumer")]
+    lines.append(f"| `consumer`: one process / two processes | {summary(one)} / {summary(two)} | {ratio(two, one):.2f} |")
 
     # The targets of issue #15, each with what this run measured.
     def target(name, goal, measured, met):
