@@ -48,7 +48,9 @@ ensure_swift() {
 # folder of its own so that it never forces `swift build` and `swift test` to rebuild. Prints
 # the folder the binaries are in.
 release_build() {
-  local build=(swift build -c release --static-swift-stdlib --scratch-path "$BIGGOAL_ROOT/.build-static")
+  # The physical path, as SwiftPM sees the package: a build reached through a symbolic link
+  # would otherwise not find the modules it cached under the real one.
+  local build=(swift build -c release --static-swift-stdlib --scratch-path "$(realpath "$BIGGOAL_ROOT")/.build-static")
   "${build[@]}" >&2 || return 1
   "${build[@]}" --show-bin-path
 }
