@@ -46,6 +46,13 @@ extension AMQPConnection {
         return Int(result?.pointee.message_count ?? 0)
     }
 
+    /// The number of consumers subscribed to a queue (a passive declare).
+    public func consumerCount(_ queue: String, channel: UInt16) throws(AMQPError) -> Int {
+        let result = withArena { arena in amqp_queue_declare(state, channel, arena.bytes(queue), 1, 0, 0, 0, amqp_empty_table) }
+        try checkLastReply(channel: channel, "queue.declare (passive) \(queue)")
+        return Int(result?.pointee.consumer_count ?? 0)
+    }
+
     /// Limits unacknowledged deliveries on `channel` to `prefetch`.
     public func setPrefetch(_ prefetch: Int, channel: UInt16) throws(AMQPError) {
         amqp_basic_qos(state, channel, 0, UInt16(clamping: prefetch), 0)

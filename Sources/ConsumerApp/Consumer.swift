@@ -1,5 +1,6 @@
 import AMQPMessaging
 import Counters
+import Dispatch
 import LinuxIO
 import Logging
 import Messaging
@@ -11,18 +12,21 @@ import Synchronization
 /// The `consumer` service: takes hellos from the inbound queue, counts them, answers each
 /// through the `Producer` and counts the confirmed replies.
 ///
-/// `run()` blocks its thread until `requestStop()`; everything but `requestStop()` happens
-/// on that thread, because a librabbitmq connection belongs to one thread.
+/// It drains the queue over `amqp.channels` channels at once. Each is a lane of its own:
+/// a consuming and a publishing connection, a Redis connection and a thread, because a
+/// librabbitmq connection belongs to one thread. The lanes share the metrics, the health and
+/// the heartbeat. `run()` blocks its thread (the first lane's) until `requestStop()`.
 public final class Consumer: Sendable {
     private let settings: ConsumerSettings
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     /// What `/health` reports.
-    public let health = ConsumerHealth()
+    public let health: ConsumerHealth
 
     public init(settings: ConsumerSettings, logger: Logger) {
         self.settings = settings
         self.logger = logger
+        health = ConsumerHealth(channels: settings.amqp.channels)
     }
 
     /// Asks `run()` to take no more deliveries, settle the batches whose replies are already
@@ -33,18 +37,60 @@ public final class Consumer: Sendable {
 
     private var stopping: Bool { stopRequested.load(ordering: .relaxed) }
 
-    /// Runs until stopped. Connection losses are retried with `amqp.reconnect` back-off; a
-    /// refusal that retrying cannot fix is thrown.
+    /// Runs until stopped. Connection losses are retried with `amqp.reconnect` back-off, by
+    /// each lane on its own; a refusal that retrying cannot fix stops every lane and is thrown.
     public func run() throws(MessagingError) {
         let sentinels = settings.redis.sentinel.map { SentinelMaster(configuration: $0, logger: logger) }
         defer { sentinels?.stop() }
-        let counter = RedisBatchCounterStore(configuration: settings.redis, sentinels: sentinels)
-        let metrics = ConsumerMetrics()
-        // One for the whole run: a fault that outlives a reconnect stays rate-limited.
-        let faults = FaultLog(logger: logger)
+        let shared = Shared(
+            metrics: ConsumerMetrics(), rules: ConsumerRules(settings),
+            // One for the whole run: a fault that outlives a reconnect stays rate-limited.
+            faults: FaultLog(logger: logger),
+            presence: PresenceReporter(serviceName: settings.serviceName, queue: settings.amqp.queue,
+                                       deadLetterQueue: ConsumerRules(settings).deadLetterQueue),
+            sentinels: sentinels
+        )
+        let lanes = settings.amqp.channels
+        let failure = Mutex<MessagingError?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        for lane in 1..<max(1, lanes) {
+            Threads.start(name: "consumer-\(lane + 1)") { [self] in
+                do throws(MessagingError) {
+                    try runLane(lane, shared)
+                } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                    requestStop()
+                }
+                finished.signal()
+            }
+        }
+        do throws(MessagingError) {
+            try runLane(0, shared)
+        } catch {
+            failure.withLock { $0 = $0 ?? error }
+            requestStop()
+        }
+        for _ in 1..<max(1, lanes) { finished.wait() }
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    /// What the lanes share: counted once, reported once.
+    private struct Shared: Sendable {
+        let metrics: ConsumerMetrics
+        let rules: ConsumerRules
+        let faults: FaultLog
+        let presence: PresenceReporter
+        let sentinels: SentinelMaster?
+    }
+
+    /// One lane: connects, consumes until the connection fails, reconnects.
+    private func runLane(_ lane: Int, _ shared: Shared) throws(MessagingError) {
+        let (metrics, rules, faults, presence) = (shared.metrics, shared.rules, shared.faults, shared.presence)
+        // Each channel's own lines (connecting, Redis trouble seen by its pipeline) say which it is.
+        var logger = self.logger
+        if settings.amqp.channels > 1 { logger[metadataKey: "amqp.channel"] = "\(lane + 1) of \(settings.amqp.channels)" }
+        let counter = RedisBatchCounterStore(configuration: settings.redis, sentinels: shared.sentinels)
         let poisoned = PoisonedDestinations()
-        let rules = ConsumerRules(settings)
-        let presence = PresenceReporter(serviceName: settings.serviceName, queue: settings.amqp.queue, deadLetterQueue: rules.deadLetterQueue)
         let topology = AMQPDeliverySource.Topology(
             queue: settings.amqp.queue, prefetch: settings.amqp.prefetch, declare: settings.amqp.declare,
             replyExchange: settings.amqp.replyExchange, replyRoutingKey: settings.amqp.replyRoutingKey,
@@ -71,24 +117,24 @@ public final class Consumer: Sendable {
                     throw error
                 }
                 let session = ConsumerSession(source: source, channel: channel, counter: counter, rules: rules, metrics: metrics,
-                                              health: health, faults: faults, poisoned: poisoned, presence: presence, node: address,
-                                              logger: logger)
+                                              health: health, faults: faults, poisoned: poisoned, presence: presence, lane: lane,
+                                              node: address, logger: logger)
                 logger.info("consuming", metadata: ["amqp.queue": "\(settings.amqp.queue)", "amqp.prefetch": "\(settings.amqp.prefetch)",
                                                     "broker.node": "\(address)"])
                 if sessions > 0 { metrics.reconnects.increment() }
                 if let connectedNode, connectedNode != node { metrics.nodeSwitches.increment() }
-                metrics.connected(to: address)
+                metrics.connected(to: address, lane: lane)
                 connectedNode = node
                 sessions += 1
-                health.set(nil)
+                health.set(nil, lane: lane)
                 rotation.succeeded()
                 lastFailure = nil
                 try session.serve { self.stopping }
                 return
             } catch {
-                health.set("broker: \(error.reason)")
+                health.set("broker: \(error.reason)", lane: lane)
                 if error.isPermanent { throw Self.explained(error, queueType: settings.amqp.queueType) }
-                metrics.disconnected()
+                metrics.disconnected(lane: lane)
                 guard let rounds = rotation.failed() else {
                     // Another node is still to be tried: at once, a dead node must not delay a live one.
                     logger.warning("broker node lost; trying the next", metadata: [

@@ -1,9 +1,10 @@
 import MetricKeys
 import Metrics
+import Synchronization
 
 /// What the consumer reports, through swift-metrics. Handles are made once; recording is
-/// atomic and lock-free.
-struct ConsumerMetrics {
+/// atomic and lock-free. Shared by the consumer's lanes (`amqp.channels`).
+struct ConsumerMetrics: Sendable {
     enum DeliveryOutcome: String, CaseIterable {
         /// A hello counted now.
         case hello
@@ -76,12 +77,12 @@ struct ConsumerMetrics {
         }
     }
 
-    func connected(to node: String) {
-        nodeGauges.set(node)
+    func connected(to node: String, lane: Int = 0) {
+        nodeGauges.set(node, lane: lane)
     }
 
-    func disconnected() {
-        nodeGauges.set(nil)
+    func disconnected(lane: Int = 0) {
+        nodeGauges.set(nil, lane: lane)
     }
 
     init() {
@@ -107,21 +108,30 @@ struct ConsumerMetrics {
     }
 }
 
-/// The `biggoal_consumer_broker_node` info gauges, one per node seen. Touched by the
-/// consumer's thread only.
-private final class NodeGauges: @unchecked Sendable {
-    private var gauges: [String: Gauge] = [:]
+/// The `biggoal_consumer_broker_node` info gauges, one per node seen: 1 for the nodes a
+/// lane is connected to.
+private final class NodeGauges: Sendable {
+    private struct State {
+        var gauges: [String: Gauge] = [:]
+        var nodeOfLane: [Int: String] = [:]
+    }
 
-    func set(_ current: String?) {
-        if let current, gauges[current] == nil {
-            gauges[current] = Gauge(label: ConsumerMetrics.nodeKey.name, dimensions: [("node", current)])
+    private let state = Mutex(State())
+
+    func set(_ current: String?, lane: Int) {
+        state.withLock { state in
+            state.nodeOfLane[lane] = current
+            if let current, state.gauges[current] == nil {
+                state.gauges[current] = Gauge(label: ConsumerMetrics.nodeKey.name, dimensions: [("node", current)])
+            }
+            let inUse = Set(state.nodeOfLane.values)
+            for (node, gauge) in state.gauges { gauge.record(inUse.contains(node) ? 1 : 0) }
         }
-        for (node, gauge) in gauges { gauge.record(node == current ? 1 : 0) }
     }
 }
 
-/// The `biggoal_consumer_queue_messages` gauges, one per queue. Touched by the consumer's
-/// thread only.
+/// The `biggoal_consumer_queue_messages` gauges, one per queue. Touched by the first lane
+/// only, which reports the heartbeat.
 private final class QueueGauges: @unchecked Sendable {
     private var gauges: [String: Gauge] = [:]
 

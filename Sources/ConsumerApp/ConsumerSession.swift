@@ -23,6 +23,9 @@ public final class ConsumerSession {
     private let poisoned: PoisonedDestinations
     /// Nil for tools that run the consumer's work without the service around it.
     private let presence: PresenceReporter?
+    /// Which of the consumer's channels this is (`amqp.channels`); the first reports the
+    /// heartbeat for all.
+    private let lane: Int
     /// The broker node this session is connected to, for the heartbeat.
     private let node: String
     private var lastFlush = ContinuousClock.now
@@ -33,12 +36,12 @@ public final class ConsumerSession {
                             logger: Logger) {
         self.init(source: source, channel: channel, counter: counter, rules: rules, metrics: ConsumerMetrics(),
                   health: ConsumerHealth(), faults: FaultLog(logger: logger), poisoned: PoisonedDestinations(), presence: nil,
-                  node: "", logger: logger)
+                  lane: 0, node: "", logger: logger)
     }
 
     init(source: DeliverySource, channel: PublishChannel, counter: BatchCounterStore, rules: ConsumerRules, metrics: ConsumerMetrics,
-         health: ConsumerHealth, faults: FaultLog, poisoned: PoisonedDestinations, presence: PresenceReporter?, node: String,
-         logger: Logger) {
+         health: ConsumerHealth, faults: FaultLog, poisoned: PoisonedDestinations, presence: PresenceReporter?, lane: Int,
+         node: String, logger: Logger) {
         self.source = source
         self.channel = channel
         producer = Producer(channel: channel)
@@ -49,6 +52,7 @@ public final class ConsumerSession {
         self.faults = faults
         self.poisoned = poisoned
         self.presence = presence
+        self.lane = lane
         self.node = node
         self.logger = logger
     }
@@ -114,14 +118,15 @@ public final class ConsumerSession {
             throw MessagingError(reason: "the broker cancelled the subscription (was the queue deleted?)")
         }
         pipeline.brokerBlocked(channel.blockedReason)
-        metrics.inFlight.record(pipeline.unsettledCount)
+        let inFlight = presence?.inFlight(lane: lane, pipeline.unsettledCount) ?? pipeline.unsettledCount
+        metrics.inFlight.record(inFlight)
         // One clock reading per turn serves the fault log's and the heartbeat's timing.
         let now = ContinuousClock.now
         if now - lastFlush > .seconds(1) {
             faults.flush()
             lastFlush = now
         }
-        if let presence, presence.isDue(at: now) { try report(presence, at: now) }
+        if lane == 0, let presence, presence.isDue(at: now) { try report(presence, at: now, inFlight: inFlight) }
         return try performActions() || !deliveries.isEmpty
     }
 
@@ -167,7 +172,7 @@ public final class ConsumerSession {
         case .log(let level, let message, let metadata):
             logger.log(level: level, message, metadata: metadata)
         case .setProblem(let problem):
-            health.set(problem)
+            health.set(problem, lane: lane)
         case .degrade(let reason):
             health.degrade(reason)
         case .renewConnection(let reason):
@@ -178,11 +183,11 @@ public final class ConsumerSession {
     /// Asks the broker how deep the queues are (a lost connection throws, as any broker call)
     /// and leaves the heartbeat in Redis. Not while Redis is known to be away: the pipeline
     /// probes it, and a heartbeat must not hold the thread for a timeout every few seconds.
-    private func report(_ presence: PresenceReporter, at now: ContinuousClock.Instant) throws(MessagingError) {
+    private func report(_ presence: PresenceReporter, at now: ContinuousClock.Instant, inFlight: Int) throws(MessagingError) {
         let depths = try source.readyMessages(in: presence.queues)
         metrics.queueDepths(depths, inbound: presence.queue, deadLetter: presence.deadLetterQueue)
-        let heartbeat = presence.report(at: now, node: node, inFlight: pipeline.unsettledCount, depths: depths)
-        guard health.currentProblem == nil else { return }
+        let heartbeat = presence.report(at: now, node: node, inFlight: inFlight, depths: depths)
+        guard health.problem(lane: lane) == nil else { return }
         do throws(CounterStoreError) {
             try counter.leavePresence(heartbeat, ttlMilliseconds: presence.ttlMilliseconds)
         } catch {

@@ -6,6 +6,11 @@ public struct AMQPSettings: Sendable, Equatable {
     public static let queue = Setting.name("amqp.queue", default: "TestQueue", help: "The inbound queue.")
     public static let prefetch = Setting.integer("amqp.prefetch", default: 100, in: 1...65535,
                                                  help: "Unacknowledged deliveries the consumer may hold.")
+    public static let channels = Setting.integer(
+        "amqp.channels", default: 2, in: 1...16,
+        help: "Channels the consumer drains the queue over at once, each with its own broker connections, Redis connection and thread "
+            + "(the broker does more of the work over two: see docs/performance.md)."
+    )
     public static let declare = Setting.boolean("amqp.declare", default: true,
                                                 help: "Declare the queues, exchange and binding at start.")
     public static let replyExchange = Setting.string("amqp.reply.exchange", default: "Meow", help: "Where replies go (a direct exchange).")
@@ -35,7 +40,7 @@ public struct AMQPSettings: Sendable, Equatable {
                                                                    deadLetterQueue.declaration]
 
     static let declarations = connectionDeclarations + [
-        prefetch.declaration, declare.declaration, replyExchange.declaration, replyRoutingKey.declaration, replyQueue.declaration,
+        prefetch.declaration, channels.declaration, declare.declaration, replyExchange.declaration, replyRoutingKey.declaration, replyQueue.declaration,
         replyBody.declaration, refusedReplyTo.declaration, maxMessageBytes.declaration,
     ] + reconnect.declarations
 
@@ -48,6 +53,7 @@ public struct AMQPSettings: Sendable, Equatable {
     public var broker: BrokerLink
     public var queue: String
     public var prefetch: Int
+    public var channels: Int
     public var declare: Bool
     public var replyExchange: String
     public var replyRoutingKey: String
@@ -65,6 +71,7 @@ public struct AMQPSettings: Sendable, Equatable {
         broker = try BrokerLink(source)
         queue = try source.read(Self.queue)
         prefetch = try source.read(Self.prefetch)
+        channels = try source.read(Self.channels)
         declare = try source.read(Self.declare)
         replyExchange = try source.read(Self.replyExchange)
         replyRoutingKey = try source.read(Self.replyRoutingKey)

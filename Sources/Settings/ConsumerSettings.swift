@@ -48,6 +48,7 @@ public struct ConsumerSettings: ServiceSettings, Equatable {
             "amqp.queue": "\(amqp.queue)",
             "amqp.queueType": "\(amqp.queueType.rawValue)",
             "amqp.prefetch": "\(amqp.prefetch)",
+            "amqp.channels": "\(amqp.channels)",
             "amqp.reply.exchange": "\(amqp.replyExchange)",
             "amqp.reply.routingKey": "\(amqp.replyRoutingKey)",
             "amqp.reply.queue": "\(amqp.replyQueue)",

@@ -28,6 +28,35 @@ struct PresenceReporterTests {
         #expect(reporter.queues == ["hello", "hello.dead"])
     }
 
+    /// The lanes of `amqp.channels` share one reporter: what they hold adds up, and what any
+    /// of them counts is in the one heartbeat.
+    @Test func theChannelsOfOneProcessReportTogether() {
+        let reporter = PresenceReporter(serviceName: "c", queue: "hello", deadLetterQueue: nil)
+        let start = ContinuousClock.now
+        _ = reporter.report(at: start, node: "n:1", inFlight: 0, depths: [:])
+        #expect(reporter.inFlight(lane: 0, 40) == 40)
+        #expect(reporter.inFlight(lane: 1, 25) == 65)
+        #expect(reporter.inFlight(lane: 0, 10) == 35)
+        reporter.counted(.hello, 6)
+        reporter.counted(.hello, 4)
+        let presence = reporter.report(at: start + .seconds(2), node: "n:1", inFlight: 35, depths: [:])
+        #expect(presence.receivedPerSecond == 5 && presence.inFlight == 35)
+    }
+
+    @Test func theConsumerWorksWhenEveryChannelDoes() {
+        let health = ConsumerHealth(channels: 2)
+        #expect(health.currentProblem == "channel 1 of 2: starting")
+        health.set(nil, lane: 0)
+        #expect(health.currentProblem == "channel 2 of 2: starting")
+        health.set(nil, lane: 1)
+        #expect(health.currentProblem == nil)
+        health.set("broker: connection refused", lane: 1)
+        #expect(health.currentProblem == "channel 2 of 2: broker: connection refused")
+        let single = ConsumerHealth()
+        single.set("redis: timed out")
+        #expect(single.currentProblem == "redis: timed out", "one channel is not numbered")
+    }
+
     @Test func aQueueTheBrokerDidNotDescribeHasNoDepth() {
         let reporter = PresenceReporter(serviceName: "c", queue: "hello", deadLetterQueue: nil)
         let presence = reporter.report(at: .now, node: "", inFlight: 0, depths: [:])

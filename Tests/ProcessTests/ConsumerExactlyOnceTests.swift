@@ -25,6 +25,27 @@ struct ConsumerExactlyOnceTests {
         #expect(replies.first?.properties.messageID?.hasPrefix("reply-\(prefix)-") == true)
     }
 
+    /// `amqp.channels`: the queue is drained over several channels at once, each with its
+    /// own connections and Redis connection, and every hello is still counted and answered once.
+    @Test func severalChannelsDrainTheQueueExactlyOnce() throws {
+        let redis = try TestServices.redis()
+        let broker = try AMQPTestClient()
+        let consumer = try ConsumerProcess(arguments: ["--amqp-channels", "3", "--amqp-prefetch", "50"])
+        #expect(try AMQPTestClient.waitUntil(seconds: 10) { try broker.consumers(consumer.queue) == 3 })
+        let prefix = TestServices.uniqueName("lanes")
+        try broker.publishHellos(to: consumer.queue, count: 3000, prefix: prefix)
+        try broker.publishHellos(to: consumer.queue, count: 500, prefix: prefix)
+        #expect(try AMQPTestClient.waitUntil(seconds: 30) { try redis.count(consumer.sentKey) == 3000 && broker.depth(consumer.queue) == 0 })
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try redis.count(consumer.receivedKey) == 3000)
+        #expect(try redis.count(consumer.sentKey) == 3000)
+        let replies = try broker.take(4000, from: consumer.replyQueue, seconds: 3)
+        #expect(Set(replies.compactMap(\.properties.messageID)).count == 3000)
+        #expect(consumer.terminate() == 0)
+        let log = consumer.standardError()
+        for lane in 1...3 { #expect(log.contains("\(lane) of 3"), "each channel says it is consuming: \(log)") }
+    }
+
     @Test func killedMidStreamStillCountsExactly() throws {
         let redis = try TestServices.redis()
         let broker = try AMQPTestClient()

@@ -93,7 +93,9 @@ struct ConsumerHostileInputTests {
     @Test func duplicatesInOneBatchGetOneReply() throws {
         let redis = try TestServices.redis()
         let broker = try AMQPTestClient()
-        let consumer = try ConsumerProcess(arguments: ["--amqp-prefetch", "50"])
+        // One channel: the copies then share a batch (over two, the broker would deal them out
+        // to both, and each would answer, with the same reply id).
+        let consumer = try ConsumerProcess(arguments: ["--amqp-prefetch", "50", "--amqp-channels", "1"])
         try broker.publish(to: consumer.queue, properties: Self.hello(id: Self.unique("twice")), body: [], count: 3)
         #expect(try AMQPTestClient.waitUntil(seconds: 10) { try redis.count(consumer.sentKey) == 1 && broker.depth(consumer.queue) == 0 })
         Thread.sleep(forTimeInterval: 0.3)
@@ -178,7 +180,8 @@ struct ConsumerHostileInputTests {
         #expect(try broker.depth(consumer.queue) == 0)
         #expect(consumer.terminate() == 0)
         let held = consumer.standardError().split(separator: "\n").filter { $0.contains("holds a non-integer value") }
-        #expect(held.count == 1, "logged once, with the key: \(held)")
+        #expect(held.count == 2, "logged once by each of the two channels, with the key: \(held)")
+        #expect(held.contains { $0.contains("1 of 2") } && held.contains { $0.contains("2 of 2") })
     }
 
     @Test func aRefusedRedisPasswordIsProbedWithBackOffAndLoggedOnce() throws {

@@ -65,6 +65,11 @@ public final class AMQPTestClient {
         try connection.messageCount(queue, channel: 1)
     }
 
+    /// Consumers subscribed to `queue`.
+    public func consumers(_ queue: String) throws -> Int {
+        try connection.consumerCount(queue, channel: 1)
+    }
+
     /// Takes up to `count` messages from `queue` (waiting up to `seconds`), acknowledging them.
     public func take(_ count: Int, from queue: String, seconds: Double = 10) throws -> [AMQPDelivery] {
         let channel: UInt16 = 2

@@ -22,7 +22,9 @@ from harness import ROOT, Service, free_port, rss_kib, wait_for_port
 
 # The consumer's default prefetch, and a larger one for a backlog.
 PREFETCHES = (100, 1000)
-# Pipelines of the ceiling per run: does the broker do more over more channels?
+# The consumer's default `amqp.channels`; the ceiling it is held against drains over as many.
+CHANNELS = 2
+# Channel counts of the ceiling's own table: does the broker do more over more channels?
 CEILING_CHANNELS = (1, 2, 4)
 
 def summary(values, fmt="{:.0f}"):
@@ -121,18 +123,20 @@ def main():
     consumer_rss = 0
     for _ in range(rounds):
         for prefetch in PREFETCHES:
-            drains.setdefault((prefetch, "reply"), []).append(consumers.ceiling(prefetch))
-            drains.setdefault((prefetch, "unconfirmed"), []).append(consumers.ceiling(prefetch, "--unconfirmed"))
-            rate, peak = consumers.consumer(prefetch)
+            over = ("--channels", str(CHANNELS))
+            drains.setdefault((prefetch, "reply"), []).append(consumers.ceiling(prefetch, *over))
+            drains.setdefault((prefetch, "unconfirmed"), []).append(consumers.ceiling(prefetch, "--unconfirmed", *over))
+            rate, peak = consumers.consumer(prefetch, "--amqp-channels", str(CHANNELS))
             drains.setdefault((prefetch, "consumer"), []).append(rate)
             consumer_rss = max(consumer_rss, peak)
             drains.setdefault((prefetch, "reference"), []).append(consumers.reference(prefetch, reference_hellos))
-        # Whether the broker does more of the work over more channels: the ceiling with 2 and 4
-        # pipelines (each its own consuming and publishing connection), and two consumers.
-        for channels in CEILING_CHANNELS[1:]:
-            drains.setdefault((PREFETCHES[0], f"ceiling x{channels}"), []).append(
-                consumers.ceiling(PREFETCHES[0], "--channels", str(channels)))
-        drains.setdefault((PREFETCHES[0], "consumer x2"), []).append(consumers.consumer(PREFETCHES[0], instances=2)[0])
+        # Whether the broker does more of the work over more channels: the ceiling over each
+        # count (each channel its own consuming and publishing connection), the consumer over one.
+        for channels in CEILING_CHANNELS:
+            if channels != CHANNELS:
+                drains.setdefault((PREFETCHES[0], f"ceiling x{channels}"), []).append(
+                    consumers.ceiling(PREFETCHES[0], "--channels", str(channels)))
+        drains.setdefault((PREFETCHES[0], "consumer x1"), []).append(consumers.consumer(PREFETCHES[0], "--amqp-channels", "1")[0])
         # The same drain with the consumer's broker link over TLS (Redis stays plain).
         drains.setdefault((PREFETCHES[0], "consumer over amqps"), []).append(consumers.consumer(PREFETCHES[0], tls=True)[0])
 
@@ -192,9 +196,10 @@ def main():
         f"among them | {hostile_peak / 1024:.1f} MB (target: under 64 MB); {hostile_counted} answered, "
         f"{hostile_dead} dead-lettered unread |",
         "",
-        f"Draining a backlog of {hellos} hellos, msg/s. `consumer`: counted once, replied, confirmed, counted, "
-        "acknowledged. `ceiling`: the broker's own rate for the same work minus Redis — the consumer's pipeline "
-        "with a counter store that counts nothing, the consumer's full reply through a direct exchange; and, for "
+        f"Draining a backlog of {hellos} hellos, msg/s. `consumer` (over its default {CHANNELS} channels): counted once, "
+        "replied, confirmed, counted, acknowledged. `ceiling`: the broker's own rate for the same work minus Redis over as "
+        "many channels — the consumer's pipeline with a counter store that counts nothing, the consumer's full reply "
+        "through a direct exchange; and, for "
         "scale, the same reply without publisher confirms (which the consumer cannot do without losing replies). "
         f"`pika reference`: the same work written with pika and redis-py (`scripts/lib/reference_consumer.py`), "
         f"draining {reference_hellos} hellos.",
@@ -207,24 +212,31 @@ def main():
         lines.append(f"| {prefetch} | {summary(ran)} | {summary(reply)} | {summary(unconfirmed)} | {summary(reference)} | "
                      f"{ratio(ran, reply):.2f} | {ratio(ran, reference):.1f} |")
 
-    # The ceiling per channel count, and the consumer run twice over, at the first prefetch.
-    single = drains[(PREFETCHES[0], "reply")]
+    # The ceiling and the consumer per channel count, at the first prefetch.
+    def ceiling_over(channels):
+        return drains[(PREFETCHES[0], "reply" if channels == CHANNELS else f"ceiling x{channels}")]
+
+    def consumer_over(channels):
+        return drains[(PREFETCHES[0], "consumer" if channels == CHANNELS else f"consumer x{channels}")]
+
     lines += [
         "",
-        f"The ceiling per channel count, prefetch {PREFETCHES[0]} per channel, msg/s: `ceiling --channels N` runs N of its "
-        "pipelines at once on the same queue, each on its own thread with its own consuming and publishing connection, "
-        "so the broker gets the work over N channel processes. Two `consumer` processes sharing the queue are the "
-        "consumer's own way to use more channels.",
+        f"Per channel count, prefetch {PREFETCHES[0]} per channel, msg/s: `ceiling --channels N` runs N of its pipelines at "
+        "once on the same queue, each on its own thread with its own consuming and publishing connection, so the broker "
+        "gets the work over N channel processes; `consumer --amqp-channels N` does the same with N lanes, each with its "
+        "own Redis connection too.",
         "",
-        "| channels | `ceiling` | ÷ one channel |",
-        "|---|---|---|",
+        "| channels | `ceiling` | ÷ one channel | `consumer` | ÷ one channel |",
+        "|---|---|---|---|---|",
     ]
     for channels in CEILING_CHANNELS:
-        values = single if channels == 1 else drains[(PREFETCHES[0], f"ceiling x{channels}")]
-        lines.append(f"| {channels} | {summary(values)} | {ratio(values, single):.2f} |")
-    two = drains[(PREFETCHES[0], "consumer x2")]
-    one = drains[(PREFETCHES[0], "consumer")]
-    lines.append(f"| `consumer`: one process / two processes | {summary(one)} / {summary(two)} | {ratio(two, one):.2f} |")
+        ceiling_rates = ceiling_over(channels)
+        row = f"| {channels} | {summary(ceiling_rates)} | {ratio(ceiling_rates, ceiling_over(1)):.2f} |"
+        if (PREFETCHES[0], "consumer" if channels == CHANNELS else f"consumer x{channels}") in drains:
+            row += f" {summary(consumer_over(channels))} | {ratio(consumer_over(channels), consumer_over(1)):.2f} |"
+        else:
+            row += " | |"
+        lines.append(row)
 
     # The targets of issue #15, each with what this run measured.
     def target(name, goal, measured, met):

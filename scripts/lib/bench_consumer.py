@@ -73,14 +73,13 @@ class ConsumerBench:
         delete_queues(self.options.amqp_url, [queue, f"{queue}-ceiling-replies"], [f"{queue}-ceiling-x"])
         return float(re.search(r"\((\d+) msg/s\)", out).group(1))
 
-    def consumer(self, prefetch, *flags, tls=False, instances=1):
+    def consumer(self, prefetch, *flags, tls=False):
         """The consumer's rate draining a backlog, in msg/s, and its peak RSS meanwhile (KiB);
-        with `tls`, its broker link is amqps://; with `instances`, that many consumers share
-        the queue (the peak is the largest one's)."""
+        with `tls`, its broker link is amqps://."""
         queue = f"bench-{uuid.uuid4().hex[:6]}"
         self.publish(queue)
         launched = time.monotonic()
-        services = [self.start_consumer(queue, "--amqp-prefetch", str(prefetch), *flags, tls=tls) for _ in range(instances)]
+        service = self.start_consumer(queue, "--amqp-prefetch", str(prefetch), *flags, tls=tls)
         # The clock starts at the first counted hello, as `ceiling`'s starts at its first
         # delivery: both rates are the draining rate, without connecting and declaring.
         while self.count(f"{queue}:received") == 0 and time.monotonic() - launched < 60:
@@ -88,11 +87,10 @@ class ConsumerBench:
         started = time.monotonic()
         peak = 0
         while self.count(f"{queue}:sent") < self.hellos and time.monotonic() - started < 300:
-            peak = max([peak] + [rss_kib(service.pid) for service in services])
+            peak = max(peak, rss_kib(service.pid))
             time.sleep(0.005)
         rate = self.hellos / (time.monotonic() - started)
-        for service in services:
-            service.stop()
+        service.stop()
         delete_queues(self.admin_url, [queue, f"{queue}-sent", f"{queue}.dead"], [f"{queue}-x"])
         return rate, peak
 
