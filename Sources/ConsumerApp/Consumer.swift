@@ -43,7 +43,7 @@ public final class Consumer: Sendable {
         let sentinels = settings.redis.sentinel.map { SentinelMaster(configuration: $0, logger: logger) }
         defer { sentinels?.stop() }
         let shared = Shared(
-            metrics: ConsumerMetrics(), rules: ConsumerRules(settings),
+            metrics: ConsumerMetrics(),
             // One for the whole run: a fault that outlives a reconnect stays rate-limited.
             faults: FaultLog(logger: logger),
             presence: PresenceReporter(serviceName: settings.serviceName, queue: settings.amqp.queue,
@@ -77,7 +77,6 @@ public final class Consumer: Sendable {
     /// What the lanes share: counted once, reported once.
     private struct Shared: Sendable {
         let metrics: ConsumerMetrics
-        let rules: ConsumerRules
         let faults: FaultLog
         let presence: PresenceReporter
         let sentinels: SentinelMaster?
@@ -85,14 +84,15 @@ public final class Consumer: Sendable {
 
     /// One lane: connects, consumes until the connection fails, reconnects.
     private func runLane(_ lane: Int, _ shared: Shared) throws(MessagingError) {
-        let (metrics, rules, faults, presence) = (shared.metrics, shared.rules, shared.faults, shared.presence)
+        let (metrics, faults, presence) = (shared.metrics, shared.faults, shared.presence)
+        let rules = ConsumerRules(settings, lane: lane)
         // Each channel's own lines (connecting, Redis trouble seen by its pipeline) say which it is.
         var logger = self.logger
         if settings.amqp.channels > 1 { logger[metadataKey: "amqp.channel"] = "\(lane + 1) of \(settings.amqp.channels)" }
         let counter = RedisBatchCounterStore(configuration: settings.redis, sentinels: shared.sentinels)
         let poisoned = PoisonedDestinations()
         let topology = AMQPDeliverySource.Topology(
-            queue: settings.amqp.queue, prefetch: settings.amqp.prefetch, declare: settings.amqp.declare,
+            queue: settings.amqp.queue, prefetch: rules.prefetch, declare: settings.amqp.declare,
             replyExchange: settings.amqp.replyExchange, replyRoutingKey: settings.amqp.replyRoutingKey,
             replyQueue: settings.amqp.replyQueue, deadLetterQueue: rules.deadLetterQueue,
             queueType: QueueType(settings.amqp.queueType), deliveryLimit: settings.amqp.maxAttempts
@@ -119,7 +119,7 @@ public final class Consumer: Sendable {
                 let session = ConsumerSession(source: source, channel: channel, counter: counter, rules: rules, metrics: metrics,
                                               health: health, faults: faults, poisoned: poisoned, presence: presence, lane: lane,
                                               node: address, logger: logger)
-                logger.info("consuming", metadata: ["amqp.queue": "\(settings.amqp.queue)", "amqp.prefetch": "\(settings.amqp.prefetch)",
+                logger.info("consuming", metadata: ["amqp.queue": "\(settings.amqp.queue)", "amqp.prefetch": "\(rules.prefetch)",
                                                     "broker.node": "\(address)"])
                 if sessions > 0 { metrics.reconnects.increment() }
                 if let connectedNode, connectedNode != node { metrics.nodeSwitches.increment() }
@@ -175,13 +175,14 @@ public final class Consumer: Sendable {
 }
 
 extension ConsumerRules {
-    init(_ settings: ConsumerSettings) {
+    /// The rules of channel `lane`, which holds its share of the prefetch.
+    init(_ settings: ConsumerSettings, lane: Int = 0) {
         let policy = ReplyPolicy(
             serviceName: settings.serviceName, body: settings.amqp.replyBody,
             destination: Destination(exchange: settings.amqp.replyExchange, routingKey: settings.amqp.replyRoutingKey),
             refusedReplyTo: Set(settings.amqp.refusedReplyTo + [settings.amqp.queue])
         )
-        self.init(prefetch: settings.amqp.prefetch, maxAttempts: settings.amqp.maxAttempts, deadLetterQueue: settings.amqp.deadLetterQueue,
+        self.init(prefetch: settings.amqp.prefetch(ofChannel: lane), maxAttempts: settings.amqp.maxAttempts, deadLetterQueue: settings.amqp.deadLetterQueue,
                   maxMessageBytes: settings.amqp.maxMessageBytes, queue: settings.amqp.queue, policy: policy,
                   redisBackoff: settings.redis.reconnect)
     }

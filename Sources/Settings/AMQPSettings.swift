@@ -5,11 +5,11 @@ import SettingKeys
 public struct AMQPSettings: Sendable, Equatable {
     public static let queue = Setting.name("amqp.queue", default: "TestQueue", help: "The inbound queue.")
     public static let prefetch = Setting.integer("amqp.prefetch", default: 100, in: 1...65535,
-                                                 help: "Unacknowledged deliveries the consumer may hold.")
+                                                 help: "Unacknowledged deliveries the consumer may hold, shared out between its channels.")
     public static let channels = Setting.integer(
         "amqp.channels", default: 2, in: 1...16,
-        help: "Channels the consumer drains the queue over at once, each with its own broker connections, Redis connection and thread "
-            + "(the broker does more of the work over two: see docs/performance.md)."
+        help: "Channels the consumer drains the queue over at once, each with its own broker connections, Redis connection and thread, "
+            + "and its share of amqp.prefetch (two drain faster than one: see docs/performance.md)."
     )
     public static let declare = Setting.boolean("amqp.declare", default: true,
                                                 help: "Declare the queues, exchange and binding at start.")
@@ -44,6 +44,12 @@ public struct AMQPSettings: Sendable, Equatable {
         replyBody.declaration, refusedReplyTo.declaration, maxMessageBytes.declaration,
     ] + reconnect.declarations
 
+    /// Channel `lane`'s share of the prefetch: the consumer as a whole holds `prefetch`
+    /// deliveries at most, however many channels it takes them over.
+    public func prefetch(ofChannel lane: Int) -> Int {
+        prefetch / channels + (lane < prefetch % channels ? 1 : 0)
+    }
+
     /// The queue types, as settings name them. (The AMQP adapter has its own, which the
     /// programs map this onto: settings must not load the broker library into `api`.)
     public enum QueueKind: String, Sendable, CaseIterable {
@@ -72,6 +78,15 @@ public struct AMQPSettings: Sendable, Equatable {
         queue = try source.read(Self.queue)
         prefetch = try source.read(Self.prefetch)
         channels = try source.read(Self.channels)
+        // Each channel needs at least one delivery in hand: a prefetch below the default
+        // channel count lowers it; a channel count set above the prefetch is an error.
+        if channels > prefetch {
+            guard !(try source.isSet(Self.channels.key)) else {
+                throw SettingsError(key: Self.channels.key, source: "configuration",
+                                    problem: "\(channels) is more than amqp.prefetch (\(prefetch)): each channel needs at least one delivery in hand")
+            }
+            channels = prefetch
+        }
         declare = try source.read(Self.declare)
         replyExchange = try source.read(Self.replyExchange)
         replyRoutingKey = try source.read(Self.replyRoutingKey)

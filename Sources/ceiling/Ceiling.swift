@@ -37,7 +37,7 @@ struct Ceiling: ParsableCommand {
     @Option(help: "Unacknowledged deliveries in hand, as amqp.prefetch.")
     var prefetch: Int = 100
 
-    @Option(help: "Pipelines draining the queue at once, each with its own connections and thread (the prefetch is per pipeline).")
+    @Option(help: "Pipelines draining the queue at once, each with its own connections, thread and share of the prefetch, as the consumer's channels.")
     var channels: Int = 1
 
     @Flag(help: "Publish without publisher confirms and acknowledge at once: what confirms cost, not what the consumer may do.")
@@ -53,14 +53,16 @@ struct Ceiling: ParsableCommand {
         // reply queue.
         let replies = queue + "-ceiling-replies"
         let destination = Destination(exchange: queue + "-ceiling-x", routingKey: "reply")
-        let topology = AMQPDeliverySource.Topology(queue: queue, prefetch: prefetch, declare: true, replyExchange: destination.exchange,
-                                                   replyRoutingKey: destination.routingKey, replyQueue: replies)
-        guard channels >= 1 else { throw ValidationError("--channels: at least 1") }
+        guard (1...prefetch).contains(channels) else { throw ValidationError("--channels: from 1 to the prefetch") }
+        // Each pipeline holds its share of the prefetch, as the consumer's channels do.
+        let shares = (0..<channels).map { prefetch / channels + ($0 < prefetch % channels ? 1 : 0) }
         let policy = ReplyPolicy(serviceName: "biggoal-ceiling", body: AMQPSettings.replyBody.defaultValue, destination: destination,
                                  refusedReplyTo: [queue])
-        let pipelines = try (0..<channels).map { _ in
-            (source: try AMQPDeliverySource(endpoint: endpoint, topology: topology),
-             channel: try AMQPPublishChannel(endpoint: endpoint, confirms: !unconfirmed))
+        let pipelines = try shares.map { share in
+            let topology = AMQPDeliverySource.Topology(queue: queue, prefetch: share, declare: true, replyExchange: destination.exchange,
+                                                       replyRoutingKey: destination.routingKey, replyQueue: replies)
+            return (source: try AMQPDeliverySource(endpoint: endpoint, topology: topology),
+                    channel: try AMQPPublishChannel(endpoint: endpoint, confirms: !unconfirmed), prefetch: share)
         }
         let progress = Progress(pipelines: channels)
         let finished = DispatchSemaphore(value: 0)
@@ -69,8 +71,10 @@ struct Ceiling: ParsableCommand {
             Threads.start(name: "ceiling-\(index)") { [self] in
                 do {
                     let (settled, started) = unconfirmed
-                        ? try drainUnconfirmed(source: pipeline.source, channel: pipeline.channel, policy: policy, index: index, progress: progress)
-                        : try drain(source: pipeline.source, channel: pipeline.channel, policy: policy, index: index, progress: progress)
+                        ? try drainUnconfirmed(source: pipeline.source, channel: pipeline.channel, prefetch: pipeline.prefetch, policy: policy,
+                                               index: index, progress: progress)
+                        : try drain(source: pipeline.source, channel: pipeline.channel, prefetch: pipeline.prefetch, policy: policy,
+                                    index: index, progress: progress)
                     progress.finish(index, settled: settled, started: started)
                 } catch {
                     progress.fail(index, error)
@@ -87,7 +91,7 @@ struct Ceiling: ParsableCommand {
     }
 
     /// The consumer's session and pipeline, counting nothing.
-    private func drain(source: AMQPDeliverySource, channel: AMQPPublishChannel, policy: ReplyPolicy, index: Int,
+    private func drain(source: AMQPDeliverySource, channel: AMQPPublishChannel, prefetch: Int, policy: ReplyPolicy, index: Int,
                        progress: Progress) throws -> (Int, ContinuousClock.Instant?) {
         let rules = ConsumerRules(prefetch: prefetch, maxAttempts: 5, deadLetterQueue: nil, maxMessageBytes: 1 << 20, queue: queue,
                                   policy: policy, redisBackoff: Backoff(initial: .milliseconds(50), maximum: .seconds(2)))
@@ -98,7 +102,7 @@ struct Ceiling: ParsableCommand {
     }
 
     /// Publishes each reply unconfirmed and acknowledges at once.
-    private func drainUnconfirmed(source: AMQPDeliverySource, channel: AMQPPublishChannel, policy: ReplyPolicy, index: Int,
+    private func drainUnconfirmed(source: AMQPDeliverySource, channel: AMQPPublishChannel, prefetch: Int, policy: ReplyPolicy, index: Int,
                                   progress: Progress) throws -> (Int, ContinuousClock.Instant?)
     {
         defer {

@@ -26,6 +26,23 @@ struct ConsumerSettingsTests {
         #expect(settings.serviceName == "biggoal-consumer")
     }
 
+    /// `amqp.prefetch` is what the consumer holds as a whole, shared out between its channels.
+    @Test func thePrefetchIsSharedOutBetweenTheChannels() async throws {
+        let defaults = try await load()
+        #expect(defaults.amqp.channels == 2)
+        #expect(defaults.amqp.prefetch(ofChannel: 0) == 50 && defaults.amqp.prefetch(ofChannel: 1) == 50)
+        let uneven = try await load(flags: ["--amqp-prefetch", "37", "--amqp-channels", "3"])
+        #expect((0..<3).map(uneven.amqp.prefetch(ofChannel:)) == [13, 12, 12])
+        // A prefetch below the default channel count lowers it; a count set above is an error.
+        #expect(try await load(flags: ["--amqp-prefetch", "1"]).amqp.channels == 1)
+        do {
+            _ = try await load(flags: ["--amqp-prefetch", "2", "--amqp-channels", "3"])
+            Issue.record("three channels sharing a prefetch of two were accepted")
+        } catch {
+            #expect(error.key == "amqp.channels")
+        }
+    }
+
     @Test func theDeadLetterQueueFollowsTheInboundQueueUnlessSet() async throws {
         #expect(try await load(flags: ["--amqp-queue", "In"]).amqp.deadLetterQueue == "In.dead")
         #expect(try await load(flags: ["--amqp-dead-letter-queue", "Elsewhere"]).amqp.deadLetterQueue == "Elsewhere")

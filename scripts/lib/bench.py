@@ -221,10 +221,10 @@ def main():
 
     lines += [
         "",
-        f"Per channel count, prefetch {PREFETCHES[0]} per channel, msg/s: `ceiling --channels N` runs N of its pipelines at "
-        "once on the same queue, each on its own thread with its own consuming and publishing connection, so the broker "
-        "gets the work over N channel processes; `consumer --amqp-channels N` does the same with N lanes, each with its "
-        "own Redis connection too.",
+        f"Per channel count, prefetch {PREFETCHES[0]} shared out between the channels, msg/s: `ceiling --channels N` runs N "
+        "of its pipelines at once on the same queue, each on its own thread with its own consuming and publishing "
+        "connection, so the broker gets the work over N channel processes; `consumer --amqp-channels N` does the same "
+        "with N lanes, each with its own Redis connection too.",
         "",
         "| channels | `ceiling` | ÷ one channel | `consumer` | ÷ one channel |",
         "|---|---|---|---|---|",
