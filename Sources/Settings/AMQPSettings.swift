@@ -7,9 +7,9 @@ public struct AMQPSettings: Sendable, Equatable {
     public static let prefetch = Setting.integer("amqp.prefetch", default: 100, in: 1...65535,
                                                  help: "Unacknowledged deliveries the consumer may hold, shared out between its channels.")
     public static let channels = Setting.integer(
-        "amqp.channels", default: 2, in: 1...16,
+        "amqp.channels", default: 1, in: 1...16,
         help: "Channels the consumer drains the queue over at once, each with its own broker connections, Redis connection and thread, "
-            + "and its share of amqp.prefetch (two drain faster than one: see docs/performance.md)."
+            + "and its share of amqp.prefetch (on two cores, more than one is not faster: see docs/performance.md)."
     )
     public static let declare = Setting.boolean("amqp.declare", default: true,
                                                 help: "Declare the queues, exchange and binding at start.")
@@ -78,14 +78,10 @@ public struct AMQPSettings: Sendable, Equatable {
         queue = try source.read(Self.queue)
         prefetch = try source.read(Self.prefetch)
         channels = try source.read(Self.channels)
-        // Each channel needs at least one delivery in hand: a prefetch below the default
-        // channel count lowers it; a channel count set above the prefetch is an error.
+        // Each channel needs at least one delivery in hand.
         if channels > prefetch {
-            guard !(try source.isSet(Self.channels.key)) else {
-                throw SettingsError(key: Self.channels.key, source: "configuration",
-                                    problem: "\(channels) is more than amqp.prefetch (\(prefetch)): each channel needs at least one delivery in hand")
-            }
-            channels = prefetch
+            throw SettingsError(key: Self.channels.key, source: "configuration",
+                                problem: "\(channels) is more than amqp.prefetch (\(prefetch)): each channel needs at least one delivery in hand")
         }
         declare = try source.read(Self.declare)
         replyExchange = try source.read(Self.replyExchange)

@@ -163,7 +163,7 @@ struct ConsumerHostileInputTests {
         let redis = try TestServices.redis()
         let broker = try AMQPTestClient()
         let port = try freePort()
-        let consumer = try ConsumerProcess(metricsPort: port)
+        let consumer = try ConsumerProcess(metricsPort: port, arguments: ["--amqp-channels", "2"])
         try redis.run("SET", consumer.receivedKey, "not a number")
         try broker.publishHellos(to: consumer.queue, count: 5)
         Thread.sleep(forTimeInterval: 2)

@@ -42,14 +42,15 @@ struct ConsumerTests {
 
     @Test func connectionNameHeartbeatAndPrefetchAreWhatWasAskedFor() throws {
         _ = try TestServices.redis()
-        let consumer = try ConsumerProcess(arguments: ["--service-name", "consumer-under-test", "--amqp-heartbeat-seconds", "17", "--amqp-prefetch", "37"])
+        let consumer = try ConsumerProcess(arguments: ["--service-name", "consumer-under-test", "--amqp-heartbeat-seconds", "17", "--amqp-prefetch", "37",
+                                                       "--amqp-channels", "2"])
         let connections = try rabbitmqctl("list_connections", "-q", "client_properties", "timeout")
         let ours = try #require(connections.split(separator: "\n").first { $0.contains("consumer-under-test\"") && !$0.contains("(publisher)") })
         #expect(ours.hasSuffix("\t17"), "\(ours)")
         // The prefetch is the consumer's as a whole, shared out between its two channels.
         let channels = try rabbitmqctl("list_channels", "-q", "prefetch_count", "consumer_count").split(separator: "\n")
         #expect(channels.contains { $0 == "19\t1" } && channels.contains { $0 == "18\t1" }, "\(channels)")
-        // The threads that consume, one per channel (amqp.channels, 2 by default), are named for ps and top.
+        // The threads that consume, one per channel, are named for ps and top.
         #expect(threads(of: consumer.pid, named: "consumer", atLeast: 2) == 2)
     }
 

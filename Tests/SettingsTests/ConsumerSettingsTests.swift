@@ -29,11 +29,11 @@ struct ConsumerSettingsTests {
     /// `amqp.prefetch` is what the consumer holds as a whole, shared out between its channels.
     @Test func thePrefetchIsSharedOutBetweenTheChannels() async throws {
         let defaults = try await load()
-        #expect(defaults.amqp.channels == 2)
-        #expect(defaults.amqp.prefetch(ofChannel: 0) == 50 && defaults.amqp.prefetch(ofChannel: 1) == 50)
+        #expect(defaults.amqp.channels == 1 && defaults.amqp.prefetch(ofChannel: 0) == 100)
+        let two = try await load(flags: ["--amqp-channels", "2"])
+        #expect(two.amqp.prefetch(ofChannel: 0) == 50 && two.amqp.prefetch(ofChannel: 1) == 50)
         let uneven = try await load(flags: ["--amqp-prefetch", "37", "--amqp-channels", "3"])
         #expect((0..<3).map(uneven.amqp.prefetch(ofChannel:)) == [13, 12, 12])
-        // A prefetch below the default channel count lowers it; a count set above is an error.
         #expect(try await load(flags: ["--amqp-prefetch", "1"]).amqp.channels == 1)
         do {
             _ = try await load(flags: ["--amqp-prefetch", "2", "--amqp-channels", "3"])

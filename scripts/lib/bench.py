@@ -23,7 +23,7 @@ from harness import ROOT, Service, free_port, rss_kib, wait_for_port
 # The consumer's default prefetch, and a larger one for a backlog.
 PREFETCHES = (100, 1000)
 # The consumer's default `amqp.channels`; the ceiling it is held against drains over as many.
-CHANNELS = 2
+CHANNELS = 1
 # Channel counts of the ceiling's own table: does the broker do more over more channels?
 CEILING_CHANNELS = (1, 2, 4)
 
@@ -136,7 +136,10 @@ def main():
             if channels != CHANNELS:
                 drains.setdefault((PREFETCHES[0], f"ceiling x{channels}"), []).append(
                     consumers.ceiling(PREFETCHES[0], "--channels", str(channels)))
-        drains.setdefault((PREFETCHES[0], "consumer x1"), []).append(consumers.consumer(PREFETCHES[0], "--amqp-channels", "1")[0])
+        for channels in CEILING_CHANNELS[:2]:
+            if channels != CHANNELS:
+                drains.setdefault((PREFETCHES[0], f"consumer x{channels}"), []).append(
+                    consumers.consumer(PREFETCHES[0], "--amqp-channels", str(channels))[0])
         # The same drain with the consumer's broker link over TLS (Redis stays plain).
         drains.setdefault((PREFETCHES[0], "consumer over amqps"), []).append(consumers.consumer(PREFETCHES[0], tls=True)[0])
 
@@ -196,7 +199,7 @@ def main():
         f"among them | {hostile_peak / 1024:.1f} MB (target: under 64 MB); {hostile_counted} answered, "
         f"{hostile_dead} dead-lettered unread |",
         "",
-        f"Draining a backlog of {hellos} hellos, msg/s. `consumer` (over its default {CHANNELS} channels): counted once, "
+        f"Draining a backlog of {hellos} hellos, msg/s. `consumer` (over its default {CHANNELS} channel{'s' if CHANNELS > 1 else ''}): counted once, "
         "replied, confirmed, counted, acknowledged. `ceiling`: the broker's own rate for the same work minus Redis over as "
         "many channels — the consumer's pipeline with a counter store that counts nothing, the consumer's full reply "
         "through a direct exchange; and, for "
