@@ -47,6 +47,12 @@ public struct AMQPSettings: Sendable, Equatable {
     /// Channel `lane`'s share of the prefetch: the consumer as a whole holds `prefetch`
     /// deliveries at most, however many channels it takes them over.
     public func prefetch(ofChannel lane: Int) -> Int {
+        Self.share(of: prefetch, channels: channels, lane: lane)
+    }
+
+    /// Channel `lane`'s share of `prefetch` spread over `channels`: as even as it goes, the
+    /// first channels taking one more.
+    public static func share(of prefetch: Int, channels: Int, lane: Int) -> Int {
         prefetch / channels + (lane < prefetch % channels ? 1 : 0)
     }
 

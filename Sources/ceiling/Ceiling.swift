@@ -55,7 +55,7 @@ struct Ceiling: ParsableCommand {
         let destination = Destination(exchange: queue + "-ceiling-x", routingKey: "reply")
         guard (1...prefetch).contains(channels) else { throw ValidationError("--channels: from 1 to the prefetch") }
         // Each pipeline holds its share of the prefetch, as the consumer's channels do.
-        let shares = (0..<channels).map { prefetch / channels + ($0 < prefetch % channels ? 1 : 0) }
+        let shares = (0..<channels).map { AMQPSettings.share(of: prefetch, channels: channels, lane: $0) }
         let policy = ReplyPolicy(serviceName: "biggoal-ceiling", body: AMQPSettings.replyBody.defaultValue, destination: destination,
                                  refusedReplyTo: [queue])
         let pipelines = try shares.map { share in
