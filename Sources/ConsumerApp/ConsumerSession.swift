@@ -1,5 +1,5 @@
 import Counters
-import FoundationEssentials
+import LinuxIO
 import Logging
 import Messaging
 import Producer
@@ -196,6 +196,6 @@ public final class ConsumerSession {
     }
 
     private static func now() -> ConsumerPipeline.Moment {
-        ConsumerPipeline.Moment(instant: .now, epochSeconds: UInt64(Date().timeIntervalSince1970))
+        ConsumerPipeline.Moment(instant: .now, epochSeconds: WallClock.seconds())
     }
 }

@@ -1,5 +1,6 @@
 import Counters
 import Glibc
+import LinuxIO
 import Synchronization
 
 /// What the consumer tells the status page about itself every few seconds: its heartbeat
@@ -63,7 +64,7 @@ final class PresenceReporter: Sendable {
 
     /// The heartbeat as of `now`; the rates cover the time since the last one.
     func report(at now: ContinuousClock.Instant, node: String, inFlight: Int, depths: [String: Int],
-                wallClockMilliseconds: Int = PresenceReporter.wallClockMilliseconds()) -> ConsumerPresence {
+                wallClockMilliseconds: Int = WallClock.milliseconds()) -> ConsumerPresence {
         let (lastReport, received, sent) = state.withLock { state in
             defer {
                 state.lastReport = now
@@ -83,12 +84,6 @@ final class PresenceReporter: Sendable {
             sentAtMilliseconds: wallClockMilliseconds
         )
         return presence
-    }
-
-    static func wallClockMilliseconds() -> Int {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
     }
 
     private static func hostName() -> String {

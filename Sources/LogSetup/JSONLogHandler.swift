@@ -47,10 +47,9 @@ public struct JSONLogHandler: LogHandler {
 
     /// Now in UTC, RFC 3339 with milliseconds: `2026-12-02T21:31:36.123Z`.
     static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        let now = WallClock.now()
         var parts = tm()
-        var seconds = now.tv_sec
+        var seconds = now.seconds
         gmtime_r(&seconds, &parts)
         func padded(_ value: Int32, _ width: Int) -> String {
             let digits = String(value)
@@ -58,6 +57,6 @@ public struct JSONLogHandler: LogHandler {
         }
         return "\(padded(parts.tm_year + 1900, 4))-\(padded(parts.tm_mon + 1, 2))-\(padded(parts.tm_mday, 2))"
             + "T\(padded(parts.tm_hour, 2)):\(padded(parts.tm_min, 2)):\(padded(parts.tm_sec, 2))"
-            + ".\(padded(Int32(now.tv_nsec / 1_000_000), 3))Z"
+            + ".\(padded(Int32(now.nanoseconds / 1_000_000), 3))Z"
     }
 }

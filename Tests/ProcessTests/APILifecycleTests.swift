@@ -253,6 +253,11 @@ extension APILifecycleTests {
         for line in lines {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
             #expect(object["timestamp"] is String)
+            // RFC 3339 in UTC with milliseconds, within a minute of now.
+            let timestamp = try #require(object["timestamp"] as? String)
+            #expect(timestamp.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil, "\(timestamp)")
+            let parsed = try #require(try? Date(timestamp, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)))
+            #expect(abs(parsed.timeIntervalSinceNow) < 60, "\(timestamp)")
             #expect(object["level"] is String)
             #expect(object["label"] as? String == "biggoal-api")
             #expect(object["message"] is String)
