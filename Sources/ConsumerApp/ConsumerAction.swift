@@ -4,19 +4,13 @@ import Messaging
 
 /// What `ConsumerPipeline` asks its driver to do.
 ///
-/// The first four are questions: the driver performs them and hands the answer back
-/// (`receivedCounted`, `sentCounted`, `attemptsRecorded`, `redisProbed`, `published`) before
-/// it asks for the next action. The rest are done and forgotten.
+/// `publish` is a question: the driver performs it and hands the tickets back (`published`)
+/// before it asks for the next action. `askRedis` is sent at once and answered later
+/// (`redisAnswered`), in the order asked, while the driver goes on. The rest are done and
+/// forgotten.
 enum ConsumerAction {
-    /// Count these hellos as received (`BatchCounterStore.countReceived`).
-    case countReceived([MessageID?])
-    /// Count the replies to these hellos as sent (`BatchCounterStore.countSent`).
-    case countSent([MessageID?])
-    /// Record one failed attempt at answering each of these hellos, at `now` (seconds since
-    /// the Unix epoch), one call each.
-    case recordFailedAttempts([MessageID], now: UInt64)
-    /// Ask Redis whether it answers (`BatchCounterStore.checkHealth`).
-    case probeRedis
+    /// Send this request to the counter store (`BatchCounterStore.send`).
+    case askRedis(CountRequest)
     /// Publish these, in order, and hand back their tickets (`Producer.send`).
     case publish([(message: Message, destination: Destination)])
 

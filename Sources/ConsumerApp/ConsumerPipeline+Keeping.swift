@@ -49,11 +49,13 @@ extension ConsumerPipeline {
         for tag in tags { emit(.ack(tag, multiple: false)) }
     }
 
-    /// Whether any delivery not yet settled — held, in a batch, waiting to retry or being
-    /// isolated — has a tag below `tag`, so that a `multiple` ack up to `tag` would cover it.
+    /// Whether any delivery not yet settled — held, in a batch (with the broker or waiting
+    /// for Redis), waiting to retry or being isolated — has a tag below `tag`, so that a
+    /// `multiple` ack up to `tag` would cover it.
     func hasUnsettledDelivery(olderThan tag: UInt64) -> Bool {
         held.contains { $0.tag < tag }
             || inFlight.contains { $0.deliveries.contains { $0.tag < tag } }
+            || asked.contains { $0.deliveries.contains { $0.tag < tag } }
             || retries.contains { $0.delivery.tag < tag }
             || isolation.contains { $0.delivery.tag < tag }
             || (isolated.map { $0.job.delivery.tag < tag } ?? false)

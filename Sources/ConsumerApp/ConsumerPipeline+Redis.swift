@@ -12,9 +12,9 @@ struct RedisTrouble {
 extension ConsumerPipeline {
     enum RedisReadiness {
         case ready
-        /// A `.probeRedis` was asked.
+        /// A probe was asked.
         case probing
-        /// A back-off runs.
+        /// A back-off runs, or a probe asked earlier has not been answered yet.
         case waiting
     }
 
@@ -25,25 +25,28 @@ extension ConsumerPipeline {
         guard let lastError = redis.lastError else { return .ready }
         if let nextTry = redis.nextTry, now.instant < nextTry { return .waiting }
         if lastError.code == .invalidData { return .ready }
-        ask(.probeRedis, awaiting: .probe)
+        if asked.contains(where: { if case .probe = $0 { true } else { false } }) { return .waiting }
+        askRedis(.probe, for: .probe)
         return .probing
     }
 
-    /// Redis's answer to `.probeRedis`: counting starts when it answered.
+    /// Redis's answer to a probe: counting starts when it answered.
     mutating func redisProbed(_ result: Result<Void, CounterStoreError>) {
-        guard case .probe = awaiting else { preconditionFailure("no probe was asked for") }
-        awaiting = .nothing
         switch result {
-        case .success: startBatch()
+        case .success: if !held.isEmpty || hasRetries { startBatch() }
         case .failure(let error): pauseForRedis(error)
         }
     }
 
     /// Pauses counting after `error`, for a back-off that starts over only once a count
-    /// succeeds. Logged when the kind of error changes, not on every retry.
+    /// succeeds. Logged when the kind of error changes, not on every retry. The failures of
+    /// requests sent together (a dropped connection fails them all) join the back-off that
+    /// runs instead of lengthening it.
     mutating func pauseForRedis(_ error: CounterStoreError) {
-        redis.failures += 1
-        redis.nextTry = now.instant + rules.redisBackoff.delay(afterFailures: redis.failures)
+        if redis.nextTry.map({ now.instant >= $0 }) ?? true {
+            redis.failures += 1
+            redis.nextTry = now.instant + rules.redisBackoff.delay(afterFailures: redis.failures)
+        }
         emit(.setProblem("Redis: \(error.reason)"))
         guard redis.lastError?.code != error.code else { return }
         let what: Logger.Message = error.code == .invalidData

@@ -62,15 +62,13 @@ extension ConsumerPipeline {
         if settling.refused.isEmpty {
             countSent(settling)
         } else {
-            ask(.recordFailedAttempts(settling.refused.map { $0.job.countingID! }, now: now.epochSeconds),
-                awaiting: .failedAttempts(settling))
+            askRedis(.failedAttempts(settling.refused.map { $0.job.countingID!.bytes }, now: now.epochSeconds),
+                     for: .failedAttempts(settling))
         }
     }
 
-    /// Redis's answers to `.recordFailedAttempts`, one per id in its order.
-    mutating func attemptsRecorded(_ results: [Result<FailedAttempts, CounterStoreError>]) {
-        guard case .failedAttempts(let settling) = awaiting else { preconditionFailure("no attempts were asked to be recorded") }
-        awaiting = .nothing
+    /// Redis's answers to a batch's failed attempts, one per id in its order.
+    mutating func attemptsRecorded(_ settling: Settling, _ results: [Result<FailedAttempts, CounterStoreError>]) {
         for ((job, reason, detail), result) in zip(settling.refused, results) {
             switch result {
             case .success(let attempts):
@@ -89,14 +87,13 @@ extension ConsumerPipeline {
         if settling.answered.isEmpty {
             finish(settling)
         } else {
-            ask(.countSent(settling.answered.map { Hello.countingID(of: $0.message) }), awaiting: .sentCount(settling))
+            askRedis(.sent(settling.answered.map { Hello.countingID(of: $0.message)?.bytes }), for: .sent(settling))
         }
     }
 
-    /// Redis's answer to `.countSent`.
-    mutating func sentCounted(_ result: Result<Void, CounterStoreError>) {
-        guard case .sentCount(var settling) = awaiting else { preconditionFailure("no sent count was asked for") }
-        awaiting = .nothing
+    /// Redis's answer to a batch's sent count.
+    mutating func sentCounted(_ settling: Settling, _ result: Result<Void, CounterStoreError>) {
+        var settling = settling
         switch result {
         case .success:
             settling.done += settling.answered.map(\.tag)

@@ -44,14 +44,17 @@ extension ConsumerPipeline {
         if starting.toCount.isEmpty {
             publish(starting)
         } else {
-            ask(.countReceived(starting.toCount.map { Hello.countingID(of: $0.message) }), awaiting: .receivedCount(starting))
+            // In progress from now: a later batch taken while Redis counts this one holds
+            // any copy of these as a duplicate.
+            let ids = starting.toCount.map { Hello.countingID(of: $0.message) }
+            for id in ids { if let id { idsInProgress.insert(id) } }
+            askRedis(.received(ids.map { $0?.bytes }), for: .received(starting))
         }
     }
 
-    /// Redis's answer to `.countReceived`.
-    mutating func receivedCounted(_ result: Result<[ReceivedHello], CounterStoreError>) {
-        guard case .receivedCount(var starting) = awaiting else { preconditionFailure("no count was asked for") }
-        awaiting = .nothing
+    /// Redis's answer to a batch's received count.
+    mutating func receivedCounted(_ starting: Starting, _ result: Result<[ReceivedHello], CounterStoreError>) {
+        var starting = starting
         let statuses: [ReceivedHello]
         switch result {
         case .success(let counted):
@@ -61,13 +64,16 @@ extension ConsumerPipeline {
             // Nothing was counted (the store is all or nothing): hold these until Redis is
             // back, and start the rest.
             pauseForRedis(error)
-            held = starting.toCount + held
+            starting.toCount.forEach { forget($0) }
+            // Oldest first, whichever of several failed batches comes back first.
+            held = (starting.toCount + held).sorted { $0.tag < $1.tag }
             statuses = []
         }
         for (hello, status) in zip(starting.toCount, statuses) {
             emit(.count(status.isFirstDelivery ? .hello : .duplicate, 1))
             if status.isAlreadyAnswered {
                 starting.settled.append(hello.tag)
+                forget(hello)
                 continue
             }
             let reply = rules.policy.reply(to: hello.message, now: now.epochSeconds)
@@ -133,7 +139,9 @@ extension ConsumerPipeline {
     /// Sends the next isolated publish once every batch has settled, so it is alone with the
     /// broker: if the channel closes now, this one is the cause. Returns whether it sent.
     mutating func isolateNext() -> Bool {
-        guard inFlight.isEmpty, isolated == nil, !isolation.isEmpty else { return false }
+        // A batch Redis is counting publishes once counted: the isolated one waits for it too.
+        let batchToPublish = asked.contains { if case .received = $0 { true } else { false } }
+        guard inFlight.isEmpty, !batchToPublish, isolated == nil, !isolation.isEmpty else { return false }
         var job = isolation.removeFirst()
         job.toIsolate = false
         ask(.publish([(job.message, job.destination)]), awaiting: .tickets(.isolated(job)))

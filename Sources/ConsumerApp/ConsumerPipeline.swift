@@ -11,8 +11,10 @@ import Resilience
 /// `ConsumerSession` performs its actions.
 ///
 /// Batches overlap: while the broker confirms one batch's replies, the next is counted and
-/// answered. Deliveries are acknowledged once their confirms are in, oldest batch first, so
-/// a `multiple` ack never covers a delivery still in flight.
+/// answered; and while Redis counts one batch, the others go on with the broker (Redis's
+/// answers come in the order asked, so they are matched to what asked them by order).
+/// Deliveries are acknowledged once their confirms are in and their replies counted, and a
+/// `multiple` ack never covers a delivery that is not.
 ///
 /// Exactly once per message id: the received count and the "already answered" check are one
 /// atomic Redis step, a hello whose reply was confirmed before is acknowledged without a
@@ -36,11 +38,28 @@ struct ConsumerPipeline {
     /// What the pipeline waits to be told before it can go on.
     enum Awaiting {
         case nothing
-        case receivedCount(Starting)
         case tickets(Publishing)
+    }
+
+    /// What a request to Redis was for, to be taken up again when its answer comes.
+    enum RedisQuestion {
+        /// A batch's hellos are being counted as received.
+        case received(Starting)
+        /// A batch's refused attempts are being recorded.
         case failedAttempts(Settling)
-        case sentCount(Settling)
+        /// A batch's replies are being counted as sent.
+        case sent(Settling)
+        /// Whether Redis answers again.
         case probe
+
+        /// The deliveries waiting on this answer, none of them settled yet.
+        var deliveries: [Delivery] {
+            switch self {
+            case .received(let starting): starting.deliveries + starting.due.map(\.delivery)
+            case .failedAttempts(let settling), .sent(let settling): settling.batch.deliveries
+            case .probe: []
+            }
+        }
     }
 
     /// A batch being started: sorted, and waiting for its count or its tickets.
@@ -73,6 +92,11 @@ struct ConsumerPipeline {
     private(set) var now: Moment
     private var outbox: [ConsumerAction] = []
     var awaiting = Awaiting.nothing
+    /// The requests to Redis not yet answered, or answered and not yet taken up, oldest
+    /// first.
+    var asked: [RedisQuestion] = []
+    /// Redis's answers to the first of `asked`, in order, until the pipeline takes them up.
+    private var answers: [CountAnswer] = []
     private var stopping = false
     private var blockedReason: String?
 
@@ -149,8 +173,8 @@ struct ConsumerPipeline {
     /// Whether publishes wait to be retried (so time alone can make work).
     var hasRetries: Bool { !retries.isEmpty }
 
-    /// Whether every publish made has been settled.
-    var isSettled: Bool { inFlight.isEmpty && isolated == nil }
+    /// Whether every publish made has been settled, and Redis has answered every request.
+    var isSettled: Bool { inFlight.isEmpty && isolated == nil && asked.isEmpty }
 
     /// How many deliveries the broker may send now without passing the prefetch limit (at
     /// least one, so that asking also services the connection).
@@ -158,7 +182,8 @@ struct ConsumerPipeline {
 
     /// Deliveries taken and not yet acknowledged or handed back.
     var unsettledCount: Int {
-        held.count + inFlight.reduce(0) { $0 + $1.deliveries.count } + retries.count + isolation.count + (isolated == nil ? 0 : 1)
+        held.count + inFlight.reduce(0) { $0 + $1.deliveries.count } + asked.reduce(0) { $0 + $1.deliveries.count }
+            + retries.count + isolation.count + (isolated == nil ? 0 : 1)
     }
 
     /// The connection died: the requester destination of a reply that was with the broker
@@ -181,6 +206,10 @@ struct ConsumerPipeline {
 
     /// Starts the next piece of work; returns whether there was one.
     private mutating func plan() -> Bool {
+        if !answers.isEmpty {
+            takeUpAnswer()
+            return true
+        }
         if let batch = inFlight.first, let outcomes = takeOutcomes(of: batch.tickets) {
             inFlight.removeFirst()
             beginSettling(batch, outcomes: outcomes)
@@ -216,6 +245,35 @@ struct ConsumerPipeline {
     mutating func ask(_ question: ConsumerAction, awaiting: Awaiting) {
         outbox.append(question)
         self.awaiting = awaiting
+    }
+
+    /// Sends `request` to Redis; its answer, in its turn, takes up `question`.
+    mutating func askRedis(_ request: CountRequest, for question: RedisQuestion) {
+        outbox.append(.askRedis(request))
+        asked.append(question)
+    }
+
+    /// Takes Redis's answer to the oldest request not yet answered. It is taken up by the
+    /// next `nextAction`, so answers may come at any time, a publish's tickets still due.
+    mutating func redisAnswered(_ answer: CountAnswer) {
+        guard answers.count < asked.count else { preconditionFailure("an answer from Redis to nothing asked") }
+        answers.append(answer)
+    }
+
+    /// Takes up the oldest answer from Redis.
+    private mutating func takeUpAnswer() {
+        switch (asked.removeFirst(), answers.removeFirst()) {
+        case (.received(let starting), .received(let result)):
+            receivedCounted(starting, result)
+        case (.failedAttempts(let settling), .failedAttempts(let results)):
+            attemptsRecorded(settling, results)
+        case (.sent(let settling), .sent(let result)):
+            sentCounted(settling, result)
+        case (.probe, .probe(let result)):
+            redisProbed(result)
+        default:
+            preconditionFailure("an answer from Redis of another kind than asked")
+        }
     }
 
     private mutating func takeOutcomes(of tickets: [UInt64]) -> [ConfirmTracker.Outcome]? {

@@ -8,6 +8,9 @@ import Producer
 /// delivery source, a publish channel and a counter store, until the connection fails or a
 /// stop is requested. A new session after a reconnect starts with no delivery tags.
 ///
+/// One thread moves everything: it never blocks on one party while another has something
+/// for it, but waits on the broker's two connections and Redis's at once.
+///
 /// Thread-confined, like the source and channel it drives.
 public final class ConsumerSession {
     private let source: DeliverySource
@@ -75,8 +78,8 @@ public final class ConsumerSession {
             while !shouldStop() {
                 if try !turn() {
                     // Nothing moved: sleep until the broker says something on either
-                    // connection, or the next retry is due.
-                    source.waitForInput(alsoFrom: channel, timeoutMilliseconds: pipeline.hasRetries ? 20 : 200)
+                    // connection or Redis answers, or the next retry is due.
+                    waitForInput(timeoutMilliseconds: pipeline.hasRetries ? 20 : 200)
                 }
             }
         } catch {
@@ -96,10 +99,35 @@ public final class ConsumerSession {
         pipeline.stop()
         let settleDeadline = ContinuousClock.now + .seconds(5)
         while !pipeline.isSettled, ContinuousClock.now < settleDeadline {
-            try producer.collectConfirms(waitMilliseconds: 100)
+            try producer.collectConfirms(waitMilliseconds: 0)
             pipeline.learned(producer.takeKnownOutcomes())
-            _ = try performActions()
+            let answered = takeRedisAnswers()
+            if try !performActions(), !answered { waitForInput(timeoutMilliseconds: 100) }
         }
+    }
+
+    /// Waits until the broker says something on either connection or Redis answers a
+    /// request, for at most `timeoutMilliseconds`.
+    private func waitForInput(timeoutMilliseconds: Int) {
+        let redis = counter.unansweredCount > 0 ? counter.answerDescriptor : nil
+        source.waitForInput(alsoFrom: channel, alsoOn: redis, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Hands the answers Redis has given so far to the pipeline (a heartbeat's to the log);
+    /// returns whether there were any.
+    private func takeRedisAnswers() -> Bool {
+        guard counter.unansweredCount > 0 else { return false }
+        let answers = counter.answers(waitMilliseconds: 0)
+        for answer in answers {
+            if case .presence(.failure(let error)) = answer {
+                logger.debug("could not leave the heartbeat in Redis", metadata: ["redis.error": "\(error)"])
+            } else if case .presence = answer {
+                continue
+            } else {
+                pipeline.redisAnswered(answer)
+            }
+        }
+        return !answers.isEmpty
     }
 
     /// One turn of the loop: takes what the broker confirmed and delivered, then does what
@@ -109,6 +137,7 @@ public final class ConsumerSession {
         // library calls.
         try producer.collectConfirms(waitMilliseconds: 0)
         pipeline.learned(producer.takeKnownOutcomes())
+        let answered = takeRedisAnswers()
         // Asking for at least one keeps the source connection serviced even when the hand is
         // full: the broker sends nothing past the prefetch, so this only reads heartbeats.
         let (deliveries, cancelled) = try source.nextDeliveries(limit: pipeline.room, waitMilliseconds: 0)
@@ -127,7 +156,7 @@ public final class ConsumerSession {
             lastFlush = now
         }
         if lane == 0, let presence, presence.isDue(at: now) { try report(presence, at: now, inFlight: inFlight) }
-        return try performActions() || !deliveries.isEmpty
+        return try performActions() || !deliveries.isEmpty || answered
     }
 
     /// Performs the pipeline's actions until it has none; returns whether there were any.
@@ -142,16 +171,8 @@ public final class ConsumerSession {
 
     private func perform(_ action: ConsumerAction) throws(MessagingError) {
         switch action {
-        case .countReceived(let ids):
-            pipeline.receivedCounted(Result { () throws(CounterStoreError) in try counter.countReceived(ids.map { $0?.bytes }) })
-        case .countSent(let ids):
-            pipeline.sentCounted(Result { () throws(CounterStoreError) in try counter.countSent(ids.map { $0?.bytes }) })
-        case .recordFailedAttempts(let ids, let now):
-            pipeline.attemptsRecorded(ids.map { id in
-                Result { () throws(CounterStoreError) in try counter.recordFailedAttempt(id.bytes, now: now) }
-            })
-        case .probeRedis:
-            pipeline.redisProbed(Result { () throws(CounterStoreError) in try counter.checkHealth() })
+        case .askRedis(let request):
+            counter.send(request)
         case .publish(let messages):
             pipeline.published(tickets: try producer.send(messages))
         case .ack(let tag, let multiple):
@@ -181,18 +202,14 @@ public final class ConsumerSession {
     }
 
     /// Asks the broker how deep the queues are (a lost connection throws, as any broker call)
-    /// and leaves the heartbeat in Redis. Not while Redis is known to be away: the pipeline
-    /// probes it, and a heartbeat must not hold the thread for a timeout every few seconds.
+    /// and leaves the heartbeat in Redis, without waiting for its answer. Not while Redis is
+    /// known to be away: the pipeline probes it.
     private func report(_ presence: PresenceReporter, at now: ContinuousClock.Instant, inFlight: Int) throws(MessagingError) {
         let depths = try source.readyMessages(in: presence.queues)
         metrics.queueDepths(depths, inbound: presence.queue, deadLetter: presence.deadLetterQueue)
         let heartbeat = presence.report(at: now, node: node, inFlight: inFlight, depths: depths)
         guard health.problem(lane: lane) == nil else { return }
-        do throws(CounterStoreError) {
-            try counter.leavePresence(heartbeat, ttlMilliseconds: presence.ttlMilliseconds)
-        } catch {
-            logger.debug("could not leave the heartbeat in Redis", metadata: ["redis.error": "\(error)"])
-        }
+        counter.send(.presence(heartbeat, ttlMilliseconds: presence.ttlMilliseconds))
     }
 
     private static func now() -> ConsumerPipeline.Moment {

@@ -13,9 +13,10 @@ public protocol DeliverySource: AnyObject {
     /// Hands a delivery back to the queue for another try.
     func requeue(_ tag: UInt64) throws(MessagingError)
 
-    /// Waits up to `timeoutMilliseconds` until there is something to read here or on
-    /// `channel` (a delivery or a confirm), so one thread keeps both moving.
-    func waitForInput(alsoFrom channel: PublishChannel, timeoutMilliseconds: Int)
+    /// Waits up to `timeoutMilliseconds` until there is something to read here, on `channel`
+    /// (a delivery or a confirm) or on `descriptor` (another party's answers), so one thread
+    /// keeps them all moving.
+    func waitForInput(alsoFrom channel: PublishChannel, alsoOn descriptor: Int32?, timeoutMilliseconds: Int)
 
     /// How many messages are ready in each of `queues`, as the broker says now. A queue the
     /// broker cannot tell about (missing, say) is left out; only a lost connection throws.

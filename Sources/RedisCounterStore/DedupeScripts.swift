@@ -25,11 +25,13 @@ enum DedupeScripts {
     """
 
     /// KEYS[1] the received counter; KEYS[2...n+1] the received marks; KEYS[n+2...2n+1] the
-    /// sent marks of the same ids. ARGV[1] the marks' lifetime in seconds. Returns, per id,
-    /// 1 when it was counted now (first delivery) plus 2 when its reply was already counted.
+    /// sent marks of the same ids. ARGV[1] the marks' lifetime in seconds; ARGV[2] how many
+    /// hellos without an id to count too (each counts every time). Returns, per id, 1 when
+    /// it was counted now (first delivery) plus 2 when its reply was already counted.
     static let received = counterCheck + """
 
     local n = (#KEYS - 1) / 2
+    local plain = tonumber(ARGV[2])
     local out, fresh, seen = {}, 0, {}
     for i = 1, n do
       local first = not seen[KEYS[1 + i]] and redis.call('EXISTS', KEYS[1 + i]) == 0
@@ -37,17 +39,18 @@ enum DedupeScripts {
       if first then fresh = fresh + 1 end
       out[i] = (first and 1 or 0) + 2 * redis.call('EXISTS', KEYS[1 + n + i])
     end
-    local why = problem(KEYS[1], fresh)
+    local why = problem(KEYS[1], fresh + plain)
     if why then return redis.error_reply(why) end
     for i = 1, n do
       if out[i] % 2 == 1 then redis.call('SET', KEYS[1 + i], '1', 'EX', ARGV[1]) end
     end
-    if fresh > 0 then redis.call('INCRBY', KEYS[1], fresh) end
+    if fresh + plain > 0 then redis.call('INCRBY', KEYS[1], fresh + plain) end
     return out
     """
 
-    /// KEYS[1] the sent counter; KEYS[2...] the sent marks. ARGV[1] the marks' lifetime.
-    /// Returns how many were counted now.
+    /// KEYS[1] the sent counter; KEYS[2...] the sent marks. ARGV[1] the marks' lifetime;
+    /// ARGV[2] how many replies to hellos without an id to count too. Returns how many were
+    /// counted now.
     static let sent = counterCheck + """
 
     local fresh, seen = {}, {}
@@ -55,11 +58,12 @@ enum DedupeScripts {
       if not seen[KEYS[i]] and redis.call('EXISTS', KEYS[i]) == 0 then fresh[#fresh + 1] = KEYS[i] end
       seen[KEYS[i]] = true
     end
-    local why = problem(KEYS[1], #fresh)
+    local counted = #fresh + tonumber(ARGV[2])
+    local why = problem(KEYS[1], counted)
     if why then return redis.error_reply(why) end
     for _, key in ipairs(fresh) do redis.call('SET', key, '1', 'EX', ARGV[1]) end
-    if #fresh > 0 then redis.call('INCRBY', KEYS[1], #fresh) end
-    return #fresh
+    if counted > 0 then redis.call('INCRBY', KEYS[1], counted) end
+    return counted
     """
 
     /// KEYS[1] the counter; KEYS[2] the record of one idempotency key. ARGV[1] the record's

@@ -1,19 +1,45 @@
 import Counters
+import LinuxIO
 import Redis
 import TLS
 
-/// The counts in Redis for a thread that may block: one script call (or one INCRBY for
-/// hellos without an id) per batch over a blocking connection, which is dropped after any
-/// error and made again on the next call.
+/// The counts in Redis for the consumer's thread: each request is one script call (plus a
+/// `WAIT` when replicas are asked for) written at once on one connection, and its replies
+/// are read when they come, so several requests can be with Redis at a time. Redis answers
+/// in the order it was asked, which is the order answers are handed out.
+///
+/// Connecting is the one wait: a new connection is made (and the scripts loaded) by the
+/// first request after none or a failure. After any error on the connection, every request
+/// still with Redis is answered with that error and the connection is dropped.
 ///
 /// Thread-confined.
 public final class RedisBatchCounterStore: BatchCounterStore {
+    /// A request sent and not yet answered, as its replies come in.
+    private struct Pending {
+        let request: CountRequest
+        /// How many replies its commands get.
+        var expected: Int
+        var replies: [RedisReply] = []
+        /// How long Redis may take to answer it, and until when.
+        let timeoutMilliseconds: Int
+        let deadline: ContinuousClock.Instant
+        /// Sent again as source after Redis forgot the scripts: a second NOSCRIPT is an error.
+        var resent = false
+    }
+
     private let configuration: RedisCounterStore.Configuration
     private let commands: Commands
     private var connection: RedisConnection?
     /// Made at the first connection when the link is TLS, then kept.
     private var tlsContext: TLSClientContext?
+    /// The scripts' SHA-1s, as Redis named them when the connection loaded them.
     private var scriptSHAs: [String: String] = [:]
+    /// Requests in the order sent; an entry's answer is set once its replies are in.
+    private var requests: [(request: CountRequest, answer: CountAnswer?)] = []
+    /// Index in `requests` of the first request not yet handed out, plus those still waiting
+    /// for replies, in the order their commands went out.
+    private var handedOut = 0
+    private var onTheWire: [(index: Int, pending: Pending)] = []
 
     /// Where the master is, when Sentinels manage Redis.
     private let sentinels: SentinelMaster?
@@ -27,59 +53,220 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         self.sentinels = sentinels
     }
 
-    public func countReceived(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) -> [ReceivedHello] {
-        let ids = messageIDs.compactMap { $0 }
-        var statuses: [Int] = []
-        if !ids.isEmpty {
+    // MARK: BatchCounterStore
+
+    public func send(_ request: CountRequest) {
+        requests.append((request, nil))
+        let index = requests.count - 1
+        let (toSend, replicated) = commands(for: request, sourceInstead: false)
+        guard !toSend.isEmpty else {
+            requests[index].answer = answer(to: request, replies: [])
+            return
+        }
+        let connection: RedisConnection
+        do throws(CounterStoreError) {
+            connection = try connected()
+        } catch {
+            requests[index].answer = .failure(of: request, error)
+            return
+        }
+        let timeout = replicated ? commands.replicatedTimeoutMilliseconds : configuration.timeoutMilliseconds
+        onTheWire.append((index, Pending(request: request, expected: toSend.count, timeoutMilliseconds: timeout,
+                                         deadline: .now + .milliseconds(timeout))))
+        write(toSend, on: connection)
+    }
+
+    public func answers(waitMilliseconds: Int) -> [CountAnswer] {
+        readReplies()
+        if waitMilliseconds > 0, !hasAnswerToHandOut, let connection, let first = onTheWire.first {
+            let deadline = min(ContinuousClock.now + .milliseconds(waitMilliseconds), first.pending.deadline)
+            _ = try? Readiness.wait(for: .readable, on: [connection.descriptor], until: deadline)
+            readReplies()
+        }
+        if let first = onTheWire.first, ContinuousClock.now >= first.pending.deadline {
+            drop(RedisError.timedOut(afterMilliseconds: first.pending.timeoutMilliseconds))
+        }
+        var answers: [CountAnswer] = []
+        while handedOut < requests.count, let answer = requests[handedOut].answer {
+            answers.append(answer)
+            handedOut += 1
+        }
+        if handedOut == requests.count {
+            requests.removeAll(keepingCapacity: true)
+            handedOut = 0
+        }
+        return answers
+    }
+
+    public var unansweredCount: Int { requests.count - handedOut }
+
+    public var answerDescriptor: Int32? { connection?.descriptor }
+
+    // MARK: Requests and their replies
+
+    /// The commands for `request` (the scripts by SHA, or as source when Redis forgot them),
+    /// and whether they end in `WAIT`.
+    private func commands(for request: CountRequest, sourceInstead: Bool) -> ([RedisCommand], replicated: Bool) {
+        func script(_ source: String, keys: [String], arguments: [String]) -> RedisCommand {
+            let name = sourceInstead ? "EVAL" : "EVALSHA"
+            return RedisCommand([name, sourceInstead ? source : scriptSHAs[source] ?? "", String(keys.count)] + keys + arguments)
+        }
+        func replicated(_ command: RedisCommand) -> ([RedisCommand], replicated: Bool) {
+            guard let wait = commands.waitForReplicas else { return ([command], false) }
+            return ([command, wait], true)
+        }
+        switch request {
+        case .received(let messageIDs):
+            let ids = messageIDs.compactMap { $0 }
             let keys = [configuration.receivedKey] + ids.map { mark("received", $0) } + ids.map { mark("sent", $0) }
-            let reply = try runScript(DedupeScripts.received, keys: keys, arguments: [String(configuration.dedupeSeconds)], replicated: true)
-            guard case .array(let values) = reply, values.count == ids.count else {
-                throw CounterStoreError(reason: "unexpected reply from the dedupe script: \(reply)")
+            return replicated(script(DedupeScripts.received, keys: keys,
+                                     arguments: [String(configuration.dedupeSeconds), String(messageIDs.count - ids.count)]))
+        case .sent(let messageIDs):
+            let ids = messageIDs.compactMap { $0 }
+            return replicated(script(DedupeScripts.sent, keys: [configuration.sentKey] + ids.map { mark("sent", $0) },
+                                     arguments: [String(configuration.dedupeSeconds), String(messageIDs.count - ids.count)]))
+        case .failedAttempts(let ids, let now):
+            return (ids.map { id in
+                script(DedupeScripts.failedAttempt, keys: [mark("attempts", id)], arguments: [String(now), String(configuration.dedupeSeconds)])
+            }, false)
+        case .probe:
+            return ([commands.ping], false)
+        case .presence(let presence, let ttlMilliseconds):
+            return (PresenceCommands.leave(presence, ttlMilliseconds: ttlMilliseconds, configuration: configuration), false)
+        }
+    }
+
+    /// The answer `replies` make to `request`.
+    private func answer(to request: CountRequest, replies: [RedisReply]) -> CountAnswer {
+        switch request {
+        case .received(let messageIDs):
+            let result = Result { () throws(CounterStoreError) -> [ReceivedHello] in
+                let reply = try scriptReply(replies, key: configuration.receivedKey)
+                let idCount = messageIDs.count { $0 != nil }
+                guard case .array(let values) = reply, values.count == idCount else {
+                    throw CounterStoreError(reason: "unexpected reply from the dedupe script: \(reply)")
+                }
+                var statuses = values.map { $0.integerValue ?? 0 }.makeIterator()
+                return messageIDs.map { id in
+                    guard id != nil, let status = statuses.next() else {
+                        return ReceivedHello(isFirstDelivery: true, isAlreadyAnswered: false)
+                    }
+                    return ReceivedHello(isFirstDelivery: status & 1 != 0, isAlreadyAnswered: status & 2 != 0)
+                }
             }
-            statuses = values.map { $0.integerValue ?? 0 }
+            return .received(result)
+        case .sent:
+            return .sent(Result { () throws(CounterStoreError) in _ = try scriptReply(replies, key: configuration.sentKey) })
+        case .failedAttempts(let ids, _):
+            return .failedAttempts(zip(ids, replies).map { id, reply in
+                Result { () throws(CounterStoreError) -> FailedAttempts in
+                    if case .error(let message) = reply { throw CounterStoreError(redisReply: message, key: mark("attempts", id)) }
+                    guard case .array(let values) = reply, values.count == 3, let count = values[0].integerValue,
+                          let first = values[1].integerValue, let last = values[2].integerValue
+                    else {
+                        throw CounterStoreError(reason: "unexpected reply from the attempts script: \(reply)")
+                    }
+                    return FailedAttempts(count: count, firstFailure: UInt64(max(first, 0)), lastFailure: UInt64(max(last, 0)))
+                }
+            })
+        case .probe:
+            return .probe(Result { () throws(CounterStoreError) in
+                if case .error(let message) = replies[0] { throw CounterStoreError(reason: "Redis refused PING: \(message)") }
+            })
+        case .presence:
+            return .presence(Result { () throws(CounterStoreError) in
+                if let error = replies.first(where: \.isError) { throw CounterStoreError(reason: "\(error)") }
+            })
         }
-        try incrementPlain(configuration.receivedKey, by: messageIDs.count - ids.count)
-        var next = statuses.makeIterator()
-        return messageIDs.map { id in
-            guard id != nil, let status = next.next() else {
-                return ReceivedHello(isFirstDelivery: true, isAlreadyAnswered: false)
+    }
+
+    /// The counting script's reply among `replies` (the script's, then `WAIT`'s when replicas
+    /// are asked for), or why it does not count. An error reply wrote nothing.
+    private func scriptReply(_ replies: [RedisReply], key: String) throws(CounterStoreError) -> RedisReply {
+        if case .error(let message) = replies[0] { throw CounterStoreError(redisReply: message, key: key) }
+        if replies.count > 1, let problem = commands.replicationProblem(replies[1]) {
+            metrics.replicationShortfalls.increment()
+            throw problem
+        }
+        return replies[0]
+    }
+
+    /// Reads what Redis has sent and gives each reply to the request it answers.
+    private func readReplies() {
+        guard let connection, !onTheWire.isEmpty else { return }
+        do throws(RedisError) {
+            try connection.read()
+            while !onTheWire.isEmpty, let reply = try connection.nextReply() {
+                onTheWire[0].pending.replies.append(reply)
+                guard onTheWire[0].pending.replies.count == onTheWire[0].pending.expected else { continue }
+                let (index, pending) = onTheWire.removeFirst()
+                try settle(pending, at: index, on: connection)
             }
-            return ReceivedHello(isFirstDelivery: status & 1 != 0, isAlreadyAnswered: status & 2 != 0)
+        } catch {
+            drop(error)
         }
     }
 
-    public func countSent(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) {
-        let ids = messageIDs.compactMap { $0 }
-        if !ids.isEmpty {
-            _ = try runScript(DedupeScripts.sent, keys: [configuration.sentKey] + ids.map { mark("sent", $0) },
-                              arguments: [String(configuration.dedupeSeconds)], replicated: true)
+    /// Gives a request whose replies are all in its answer; or sends it again with the
+    /// scripts' source when Redis has forgotten them (a `SCRIPT FLUSH`, say), which also
+    /// loads them again for the requests after it.
+    private func settle(_ pending: Pending, at index: Int, on connection: RedisConnection) throws(RedisError) {
+        if case .error(let message) = pending.replies.first {
+            if Commands.isReadOnly(message) {
+                // A replica since the request before: the next connection asks the Sentinels.
+                let error = RedisError(.other, "Redis answered READONLY: the master has moved")
+                requests[index].answer = .failure(of: pending.request, CounterStoreError(reason: error.message, underlying: error))
+                throw error
+            }
+            if message.hasPrefix("NOSCRIPT"), !pending.resent {
+                let (again, _) = commands(for: pending.request, sourceInstead: true)
+                var next = Pending(request: pending.request, expected: again.count, timeoutMilliseconds: pending.timeoutMilliseconds,
+                                   deadline: pending.deadline)
+                next.resent = true
+                onTheWire.append((index, next))
+                write(again, on: connection)
+                return
+            }
         }
-        try incrementPlain(configuration.sentKey, by: messageIDs.count - ids.count)
+        requests[index].answer = answer(to: pending.request, replies: pending.replies)
     }
 
-    public func recordFailedAttempt(_ messageID: [UInt8], now: UInt64) throws(CounterStoreError) -> FailedAttempts {
-        let reply = try runScript(DedupeScripts.failedAttempt, keys: [mark("attempts", messageID)],
-                                  arguments: [String(now), String(configuration.dedupeSeconds)], replicated: false)
-        guard case .array(let values) = reply, values.count == 3,
-              let count = values[0].integerValue, let first = values[1].integerValue, let last = values[2].integerValue
-        else {
-            throw CounterStoreError(reason: "unexpected reply from the attempts script: \(reply)")
-        }
-        return FailedAttempts(count: count, firstFailure: UInt64(max(first, 0)), lastFailure: UInt64(max(last, 0)))
+    private var hasAnswerToHandOut: Bool {
+        handedOut < requests.count && requests[handedOut].answer != nil
     }
 
-    public func checkHealth() throws(CounterStoreError) {
-        _ = try roundTrip([commands.ping])
+    /// Appends `commands` and writes them, waiting while the socket takes no more (Redis reads
+    /// as fast as it can; this only waits when it is in trouble), up to the reply timeout.
+    private func write(_ commands: [RedisCommand], on connection: RedisConnection) {
+        for command in commands { connection.append(command) }
+        let deadline = ContinuousClock.now + .milliseconds(configuration.timeoutMilliseconds)
+        do throws(RedisError) {
+            while try !connection.write() {
+                guard (try? Readiness.wait(for: .writable, on: [connection.descriptor], until: deadline)) == true else {
+                    throw RedisError.timedOut(afterMilliseconds: configuration.timeoutMilliseconds)
+                }
+            }
+        } catch {
+            drop(error)
+        }
+    }
+
+    /// Drops the connection after `error`: every request still with Redis is answered with it.
+    private func drop(_ error: RedisError) {
+        drop(CounterStoreError(error.code == .refused ? .refused : .unavailable, reason: error.message, underlying: error))
+    }
+
+    private func drop(_ error: CounterStoreError) {
+        // A hiredis context is dead after any error; the next request connects anew.
+        connection = nil
+        metrics.errors.increment()
+        for (index, pending) in onTheWire { requests[index].answer = .failure(of: pending.request, error) }
+        onTheWire.removeAll()
     }
 
     /// The key of one id's mark. Ids are raw bytes: one that is valid UTF-8 is used as it
     /// is, any other is written in hex under a name of its own (`received-hex:`), so no two
     /// ids share a key and none is decoded lossily.
-    public func leavePresence(_ presence: ConsumerPresence, ttlMilliseconds: Int) throws(CounterStoreError) {
-        let replies = try roundTrip(PresenceCommands.leave(presence, ttlMilliseconds: ttlMilliseconds, configuration: configuration))
-        if let error = replies.first(where: \.isError) { throw CounterStoreError(reason: "\(error)") }
-    }
-
     func mark(_ kind: String, _ id: [UInt8]) -> String {
         if let text = String(validating: id, as: UTF8.self) {
             return "\(configuration.dedupePrefix)\(kind):\(text)"
@@ -89,75 +276,10 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         return "\(configuration.dedupePrefix)\(kind)-hex:\(hex)"
     }
 
-    /// Counts hellos without an id: one INCRBY, which either counts them all or fails.
-    private func incrementPlain(_ key: String, by amount: Int) throws(CounterStoreError) {
-        guard amount > 0 else { return }
-        let reply = try replicatedRoundTrip(RedisCommand(["INCRBY", key, String(amount)]))
-        if case .error(let message) = reply {
-            throw CounterStoreError(redisReply: message, key: key)
-        }
-    }
+    // MARK: Connecting
 
-    /// Runs a script by its SHA, loading it first on a new connection (or when Redis has
-    /// forgotten it after a restart: NOSCRIPT). A `replicated` script that counts is done only
-    /// once `redis.minReplicas` replicas hold what it wrote.
-    private func runScript(_ source: String, keys: [String], arguments: [String], replicated: Bool) throws(CounterStoreError) -> RedisReply {
-        for _ in 0..<2 {
-            let sha: String
-            if let known = scriptSHAs[source] {
-                sha = known
-            } else {
-                let loaded = try roundTrip([RedisCommand(["SCRIPT", "LOAD", source])])[0]
-                guard case .bulk(let bytes) = loaded else { throw CounterStoreError(reason: "SCRIPT LOAD failed: \(loaded)") }
-                sha = String(decoding: bytes, as: UTF8.self)
-                scriptSHAs[source] = sha
-            }
-            let call = RedisCommand(["EVALSHA", sha, String(keys.count)] + keys + arguments)
-            let reply = replicated ? try replicatedRoundTrip(call) : try roundTrip([call])[0]
-            if case .error(let message) = reply {
-                if Commands.isReadOnly(message) {
-                    // A replica since the last call: drop it, the next call asks the Sentinels.
-                    connection = nil
-                    metrics.errors.increment()
-                    throw CounterStoreError(reason: "Redis answered READONLY: the master has moved")
-                }
-                if message.hasPrefix("NOSCRIPT") {
-                    scriptSHAs[source] = nil
-                    continue
-                }
-                throw CounterStoreError(redisReply: message, key: keys[0])
-            }
-            return reply
-        }
-        throw CounterStoreError(reason: "Redis kept forgetting the dedupe script")
-    }
-
-    /// Sends `command` followed by `WAIT` when `redis.minReplicas` asks for replicas, and
-    /// throws when too few of them had its writes in time. An error reply is returned as it
-    /// is: the command wrote nothing.
-    private func replicatedRoundTrip(_ command: RedisCommand) throws(CounterStoreError) -> RedisReply {
-        guard let wait = commands.waitForReplicas else { return try roundTrip([command])[0] }
-        let replies = try roundTrip([command, wait], timeoutMilliseconds: commands.replicatedTimeoutMilliseconds)
-        if replies[0].isError { return replies[0] }
-        if let problem = commands.replicationProblem(replies[1]) {
-            metrics.replicationShortfalls.increment()
-            throw problem
-        }
-        return replies[0]
-    }
-
-    private func roundTrip(_ batch: [RedisCommand], timeoutMilliseconds: Int? = nil) throws(CounterStoreError) -> [RedisReply] {
-        let connection = try connected()
-        do {
-            return try connection.roundTrip(batch, timeoutMilliseconds: timeoutMilliseconds ?? configuration.timeoutMilliseconds)
-        } catch {
-            // A hiredis context is dead after any error; the next call connects anew.
-            self.connection = nil
-            metrics.errors.increment()
-            throw CounterStoreError(error.code == .refused ? .refused : .unavailable, reason: error.message, underlying: error)
-        }
-    }
-
+    /// The connection, made now (with the handshake and the scripts loaded) when there is
+    /// none.
     private func connected() throws(CounterStoreError) -> RedisConnection {
         if let connection { return connection }
         if tlsContext == nil, configuration.tls != nil { tlsContext = try configuration.makeTLSContext() }
@@ -169,10 +291,18 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         do throws(RedisError) {
             let fresh = try RedisConnection.connect(host: address.host, port: address.port, tls: tlsContext,
                                                     timeoutMilliseconds: configuration.timeoutMilliseconds)
-            for reply in try fresh.roundTrip(commands.handshake(), timeoutMilliseconds: configuration.timeoutMilliseconds) {
+            let handshake = commands.handshake()
+            let scripts = [DedupeScripts.received, DedupeScripts.sent, DedupeScripts.failedAttempt]
+            let replies = try fresh.roundTrip(handshake + scripts.map { RedisCommand(["SCRIPT", "LOAD", $0]) },
+                                              timeoutMilliseconds: configuration.timeoutMilliseconds)
+            for reply in replies.prefix(handshake.count) {
                 if let problem = Commands.handshakeProblem(reply) {
                     throw reply.isError ? RedisError.refused(problem) : RedisError(.io, problem)
                 }
+            }
+            for (source, reply) in zip(scripts, replies.dropFirst(handshake.count)) {
+                guard case .bulk(let sha) = reply else { throw RedisError(.other, "SCRIPT LOAD failed: \(reply)") }
+                scriptSHAs[source] = String(decoding: sha, as: UTF8.self)
             }
             connection = fresh
             if everConnected { metrics.reconnects.increment() }

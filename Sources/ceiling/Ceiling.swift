@@ -164,19 +164,28 @@ private final class Progress: Sendable {
     var failure: (any Error)? { state.withLock { $0.failure } }
 }
 
-/// A counter store that counts nothing: every hello is new and unanswered.
+/// A counter store that counts nothing: every hello is new and unanswered, and every answer
+/// is there at once.
 private final class NothingCounted: BatchCounterStore {
-    func countReceived(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) -> [ReceivedHello] {
-        messageIDs.map { _ in ReceivedHello(isFirstDelivery: true, isAlreadyAnswered: false) }
+    private var ready: [CountAnswer] = []
+
+    func send(_ request: CountRequest) {
+        switch request {
+        case .received(let ids): ready.append(.received(.success(ids.map { _ in ReceivedHello(isFirstDelivery: true, isAlreadyAnswered: false) })))
+        case .sent: ready.append(.sent(.success(())))
+        case .failedAttempts(let ids, let now):
+            ready.append(.failedAttempts(ids.map { _ in .success(FailedAttempts(count: 1, firstFailure: now, lastFailure: now)) }))
+        case .probe: ready.append(.probe(.success(())))
+        case .presence: ready.append(.presence(.success(())))
+        }
     }
 
-    func countSent(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) {}
-
-    func recordFailedAttempt(_ messageID: [UInt8], now: UInt64) throws(CounterStoreError) -> FailedAttempts {
-        FailedAttempts(count: 1, firstFailure: now, lastFailure: now)
+    func answers(waitMilliseconds: Int) -> [CountAnswer] {
+        defer { ready = [] }
+        return ready
     }
 
-    func checkHealth() throws(CounterStoreError) {}
+    var unansweredCount: Int { ready.count }
 
-    func leavePresence(_ presence: ConsumerPresence, ttlMilliseconds: Int) throws(CounterStoreError) {}
+    var answerDescriptor: Int32? { nil }
 }

@@ -364,6 +364,133 @@ struct ConsumerPipelineFaultTests {
     }
 }
 
+@Suite("Consumer pipeline: Redis answering later")
+struct ConsumerPipelineLateRedisTests {
+    @Test func theBrokerWorkGoesOnWhileRedisCounts() {
+        var harness = PipelineHarness()
+        harness.holdsRedisAnswers = true
+        harness.deliver(["a", "b"])
+        #expect(harness.unansweredRedis == [.received([Array("a".utf8), Array("b".utf8)])])
+        #expect(harness.published.isEmpty, "no reply before the hello is counted")
+        harness.answerRedis()
+        #expect(harness.published.count == 2)
+        harness.deliver(["c"])
+        harness.resolve([1, 2])
+        #expect(harness.unansweredRedis.count == 2, "the replies' count is asked while c's is with Redis")
+        #expect(harness.acks.isEmpty, "nothing is acknowledged before its reply is counted")
+        harness.answerRedis(1)
+        #expect(harness.published.count == 3)
+        harness.answerRedis(1)
+        #expect(harness.acks.map(\.tag) == [2] && harness.acks[0].multiple)
+        #expect(harness.store.sent == 2)
+    }
+
+    @Test func aCopyTakenWhileRedisCountsTheFirstIsADuplicate() {
+        var harness = PipelineHarness()
+        harness.holdsRedisAnswers = true
+        harness.deliver(["a"])
+        harness.deliver(["a"])
+        #expect(harness.unansweredRedis.count == 1)
+        #expect(harness.counts[.duplicate] == 1)
+        harness.answerRedis()
+        harness.resolve()
+        harness.answerRedis()
+        #expect(harness.published.count == 1)
+        #expect(harness.acknowledged.sorted() == [1, 2])
+        #expect(harness.store.received == 1 && harness.store.sent == 1)
+    }
+
+    @Test func noMultipleAckCoversABatchWhoseRepliesRedisIsCounting() {
+        var harness = PipelineHarness()
+        harness.holdsRedisAnswers = true
+        harness.deliver(["a"])
+        harness.answerRedis()
+        harness.resolve()
+        #expect(harness.unansweredRedis == [.sent([Array("a".utf8)])])
+        harness.deliver(["x"], type: "other")
+        #expect(harness.acks.count == 1 && harness.acks[0].tag == 2 && !harness.acks[0].multiple,
+                "tag 1 waits for its reply's count")
+        harness.answerRedis()
+        #expect(harness.acknowledged.sorted() == [1, 2])
+        #expect(harness.pipeline.isSettled)
+    }
+
+    @Test func anIsolatedReplyWaitsForABatchRedisIsCounting() {
+        var harness = PipelineHarness()
+        harness.holdsRedisAnswers = true
+        harness.deliver(["a"])
+        harness.answerRedis()
+        harness.deliver(["b"])
+        // The channel closed on a's reply: it is to be sent again alone.
+        harness.resolve(as: .lost("channel closed"))
+        #expect(harness.published.count == 1, "b's reply would go with it once counted")
+        harness.answerRedis()
+        #expect(harness.published.count == 2)
+        harness.resolve([2])
+        harness.answerRedis()
+        #expect(harness.published.count == 3 && harness.published[2].message.messageID == "reply-a")
+    }
+
+    @Test func failuresOfRequestsSentTogetherShareOneBackOff() {
+        var harness = PipelineHarness()
+        harness.holdsRedisAnswers = true
+        harness.deliver(["a"])
+        harness.deliver(["b"])
+        harness.store.failuresLeft = 2
+        harness.answerRedis()
+        #expect(harness.problems.last == "Redis: connection refused")
+        harness.advance(.milliseconds(60))
+        #expect(harness.unansweredRedis == [.probe], "one back-off of 50 ms for both failures")
+        harness.answerRedis()
+        #expect(harness.unansweredRedis == [.received([Array("a".utf8), Array("b".utf8)])])
+        harness.answerRedis()
+        #expect(harness.published.count == 2)
+    }
+
+    @Test(arguments: 0..<40)
+    func invariantsHoldWhenRedisAnswersLate(seed: UInt64) {
+        var random = SplitMix(seed: seed + 1)
+        var harness = PipelineHarness(rules: .test(maxAttempts: 2))
+        harness.holdsRedisAnswers = true
+        var delivered = 0
+        let outcomes: [ConfirmTracker.Outcome] = [.confirmed, .confirmed, .confirmed, .returned, .nacked, .lost("closed")]
+        for _ in 0..<100 {
+            switch random.next() % 5 {
+            case 0 where delivered < 100:
+                let count = Int(random.next() % 5) + 1
+                // Now and then a copy of an earlier hello, as a redelivery would bring.
+                let ids = (0..<count).map { random.next() % 6 == 0 && delivered > 0 ? "id-\(random.next() % UInt64(delivered))" : "id-\(delivered + $0)" }
+                harness.deliver(ids, replyTo: random.next() % 3 == 0 ? "requester" : nil)
+                delivered += count
+            case 1:
+                harness.advance(.milliseconds(Int64(random.next() % 1500)))
+            case 2:
+                harness.store.failuresLeft = random.next() % 8 == 0 ? 1 : 0
+                harness.answerRedis(Int(random.next() % 3))
+            default:
+                let chosen = harness.outstanding.filter { _ in random.next() % 2 == 0 }
+                harness.resolve(chosen, as: outcomes[Int(random.next() % UInt64(outcomes.count))])
+            }
+            #expect(harness.acknowledgedWhileWithTheBroker.isEmpty)
+            #expect(harness.acknowledgedWhileWithRedis.isEmpty)
+        }
+        harness.store.failuresLeft = 0
+        for _ in 0..<60 where !harness.pipeline.isSettled || harness.pipeline.unsettledCount > 0 {
+            harness.answerRedis()
+            harness.resolve()
+            harness.answerRedis()
+            harness.advance(.seconds(11))
+        }
+        #expect(harness.acknowledgedWhileWithTheBroker.isEmpty)
+        #expect(harness.pipeline.unsettledCount == 0 && harness.pipeline.isSettled)
+        #expect(Set(harness.acknowledged).count == harness.acknowledged.count, "no tag acknowledged twice")
+        #expect(harness.acknowledged.count + harness.requeued.count == delivered)
+        let distinct = Set(harness.published.compactMap { $0.message.correlationID ?? $0.message.messageID })
+        #expect(harness.store.received == harness.store.receivedIDs.count && harness.store.receivedIDs.count <= delivered)
+        #expect(harness.store.sent <= distinct.count)
+    }
+}
+
 @Suite("Consumer pipeline: any ordering")
 struct ConsumerPipelineOrderingTests {
     /// Random deliveries, confirm orders and outcomes, seeded so a failure repeats. Whatever

@@ -28,6 +28,19 @@ struct PipelineHarness {
     var epochSeconds: UInt64 = 1_800_000_000
     private var nextTicket: UInt64 = 1
 
+    /// When true, requests to Redis wait in `unansweredRedis` until `answerRedis` answers
+    /// them; else each is answered as soon as it is asked.
+    var holdsRedisAnswers = false
+    private(set) var unansweredRedis: [CountRequest] = []
+
+    /// Answers the oldest `count` requests held (default: all), in order, and runs.
+    mutating func answerRedis(_ count: Int? = nil) {
+        let chosen = unansweredRedis.prefix(count ?? unansweredRedis.count)
+        unansweredRedis.removeFirst(chosen.count)
+        for request in chosen { pipeline.redisAnswered(store.answering(request)) }
+        run()
+    }
+
     /// Every publish asked for, with its ticket.
     var published: [(ticket: UInt64, message: Message, destination: Destination)] = []
     /// Tickets whose outcome the test has not given yet.
@@ -91,16 +104,12 @@ struct PipelineHarness {
 
     private mutating func perform(_ action: ConsumerAction) {
         switch action {
-        case .countReceived(let ids):
-            pipeline.receivedCounted(Result { () throws(CounterStoreError) in try store.countReceived(ids.map { $0?.bytes }) })
-        case .countSent(let ids):
-            pipeline.sentCounted(Result { () throws(CounterStoreError) in try store.countSent(ids.map { $0?.bytes }) })
-        case .recordFailedAttempts(let ids, let now):
-            pipeline.attemptsRecorded(ids.map { id in
-                Result { () throws(CounterStoreError) in try store.recordFailedAttempt(id.bytes, now: now) }
-            })
-        case .probeRedis:
-            pipeline.redisProbed(Result { () throws(CounterStoreError) in try store.checkHealth() })
+        case .askRedis(let request):
+            if holdsRedisAnswers {
+                unansweredRedis.append(request)
+            } else {
+                pipeline.redisAnswered(store.answering(request))
+            }
         case .publish(let messages):
             var tickets: [UInt64] = []
             for (message, destination) in messages {
@@ -139,11 +148,29 @@ struct PipelineHarness {
     }
 
     /// Acknowledged deliveries with a publish still outstanding for them (a reply, or a
-    /// dead-letter copy): a refusal of that publish would lose the hello. Empty unless the
-    /// pipeline is wrong. Tells the delivery by its id, so ids must be unique.
+    /// dead-letter copy), and no other delivery of their id still unsettled that the publish
+    /// could be for: a refusal of that publish would lose the hello. Empty unless the
+    /// pipeline is wrong. Tells the delivery by its id.
     var acknowledgedWhileWithTheBroker: [UInt64] {
         let outstandingIDs = Set(published.filter { !resolved.contains($0.ticket) }.compactMap { $0.message.correlationID ?? $0.message.messageID })
-        return acknowledged.filter { tag in idsByTag[tag].map { outstandingIDs.contains($0) } ?? false }
+        let unsettledIDs = Set(unsettled.compactMap { idsByTag[$0] })
+        return acknowledged.filter { tag in idsByTag[tag].map { outstandingIDs.contains($0) && !unsettledIDs.contains($0) } ?? false }
+    }
+
+    /// Acknowledged deliveries whose ids are in a request Redis has not answered yet, with no
+    /// other delivery of that id still unsettled that the request could be for: a count that
+    /// fails then would be lost. Empty unless the pipeline is wrong.
+    var acknowledgedWhileWithRedis: [UInt64] {
+        let waiting = Set(unansweredRedis.flatMap { request -> [[UInt8]] in
+            switch request {
+            case .received(let ids), .sent(let ids): ids.compactMap { $0 }
+            default: []
+            }
+        })
+        let unsettledIDs = Set(unsettled.compactMap { idsByTag[$0]?.bytes })
+        return acknowledged.filter { tag in
+            idsByTag[tag].map { waiting.contains($0.bytes) && !unsettledIDs.contains($0.bytes) } ?? false
+        }
     }
 
     /// The publishes that went to `destination`'s routing key.

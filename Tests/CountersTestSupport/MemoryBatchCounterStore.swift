@@ -2,7 +2,8 @@ import Counters
 
 /// An in-memory `BatchCounterStore` with the real store's rules: each id counted once per
 /// counter, an answered mark once its reply is counted, all or nothing per call. It can be
-/// told to fail, to stand in for a Redis that is down or holds bad data.
+/// told to fail, to stand in for a Redis that is down or holds bad data. Each request is
+/// answered at once; the answer waits in order to be taken.
 public final class MemoryBatchCounterStore: BatchCounterStore {
     public private(set) var received = 0
     public private(set) var sent = 0
@@ -16,9 +17,37 @@ public final class MemoryBatchCounterStore: BatchCounterStore {
     /// store answers again.
     public var failuresLeft = 0
 
+    /// Answers not yet taken, in order.
+    private var ready: [CountAnswer] = []
+
     public init() {}
 
-    public func countReceived(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) -> [ReceivedHello] {
+    public func send(_ request: CountRequest) {
+        ready.append(answering(request))
+    }
+
+    public func answers(waitMilliseconds: Int) -> [CountAnswer] {
+        defer { ready = [] }
+        return ready
+    }
+
+    public var unansweredCount: Int { ready.count }
+
+    public var answerDescriptor: Int32? { nil }
+
+    /// The answer to `request`, by the real store's rules.
+    public func answering(_ request: CountRequest) -> CountAnswer {
+        switch request {
+        case .received(let ids): .received(Result { () throws(CounterStoreError) in try countingReceived(ids) })
+        case .sent(let ids): .sent(Result { () throws(CounterStoreError) in try countingSent(ids) })
+        case .failedAttempts(let ids, let now):
+            .failedAttempts(ids.map { id in Result { () throws(CounterStoreError) in try recordingAttempt(id, now: now) } })
+        case .probe: .probe(Result { () throws(CounterStoreError) in try probing() })
+        case .presence(let presence, _): .presence(Result { () throws(CounterStoreError) in try leaving(presence) })
+        }
+    }
+
+    private func countingReceived(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) -> [ReceivedHello] {
         try failIfAsked()
         return messageIDs.map { id in
             guard let id else {
@@ -31,7 +60,7 @@ public final class MemoryBatchCounterStore: BatchCounterStore {
         }
     }
 
-    public func countSent(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) {
+    private func countingSent(_ messageIDs: [[UInt8]?]) throws(CounterStoreError) {
         try failIfAsked()
         for id in messageIDs {
             guard let id else {
@@ -42,7 +71,7 @@ public final class MemoryBatchCounterStore: BatchCounterStore {
         }
     }
 
-    public func recordFailedAttempt(_ messageID: [UInt8], now: UInt64) throws(CounterStoreError) -> FailedAttempts {
+    private func recordingAttempt(_ messageID: [UInt8], now: UInt64) throws(CounterStoreError) -> FailedAttempts {
         try failIfAsked()
         var record = attempts[messageID] ?? FailedAttempts(count: 0, firstFailure: now, lastFailure: now)
         record.count += 1
@@ -51,7 +80,7 @@ public final class MemoryBatchCounterStore: BatchCounterStore {
         return record
     }
 
-    public func checkHealth() throws(CounterStoreError) {
+    private func probing() throws(CounterStoreError) {
         probes += 1
         try failIfAsked()
     }
@@ -59,7 +88,7 @@ public final class MemoryBatchCounterStore: BatchCounterStore {
     /// The heartbeats left, latest last.
     public private(set) var presences: [ConsumerPresence] = []
 
-    public func leavePresence(_ presence: ConsumerPresence, ttlMilliseconds: Int) throws(CounterStoreError) {
+    private func leaving(_ presence: ConsumerPresence) throws(CounterStoreError) {
         try failIfAsked()
         presences.append(presence)
     }

@@ -60,13 +60,14 @@ extension RedisCounterStoreTests {
 
         let replica = try startReplica(of: master)
         defer { withExtendedLifetime(replica) {} }
-        // The retry finds the marks the first try left, so the ids count no more; the first
-        // try stopped at the ids' WAIT, before the hello without an id was counted.
+        // The retry finds the marks the first try left, so the ids count no more. The hello
+        // without an id counts each time it is counted, as it would on a redelivery: the
+        // master took the first try's write, only the replica's word was missing.
         let retried = try store.countReceived(ids)
         #expect(retried.map(\.isFirstDelivery) == [false, false, true])
         try store.countSent(ids)
         let client = try RedisTestClient(host: "127.0.0.1", port: master.port)
-        #expect(try client.count("received") == 3)
-        #expect(try client.count("sent") == 3)
+        #expect(try client.count("received") == 2 + 2)
+        #expect(try client.count("sent") == 2 + 2)
     }
 }

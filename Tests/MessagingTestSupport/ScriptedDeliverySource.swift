@@ -55,7 +55,7 @@ public final class ScriptedDeliverySource: DeliverySource {
         unsettled.removeAll { $0 == tag }
     }
 
-    public func waitForInput(alsoFrom channel: PublishChannel, timeoutMilliseconds: Int) {}
+    public func waitForInput(alsoFrom channel: PublishChannel, alsoOn descriptor: Int32?, timeoutMilliseconds: Int) {}
 
     /// What `readyMessages` answers: queues not named here are unknown to the broker.
     public var readyCounts: [String: Int] = [:]
