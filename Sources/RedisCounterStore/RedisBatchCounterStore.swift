@@ -58,9 +58,8 @@ public final class RedisBatchCounterStore: BatchCounterStore {
     public func send(_ request: CountRequest) {
         requests.append((request, nil))
         let index = requests.count - 1
-        let (toSend, replicated) = commands(for: request, sourceInstead: false)
-        guard !toSend.isEmpty else {
-            requests[index].answer = answer(to: request, replies: [])
+        if case .failedAttempts([], _) = request {
+            requests[index].answer = .failedAttempts([])
             return
         }
         let connection: RedisConnection
@@ -70,6 +69,8 @@ public final class RedisBatchCounterStore: BatchCounterStore {
             requests[index].answer = .failure(of: request, error)
             return
         }
+        // After connecting: the scripts' names are known once the connection has loaded them.
+        let (toSend, replicated) = commands(for: request, sourceInstead: false)
         let timeout = replicated ? commands.replicatedTimeoutMilliseconds : configuration.timeoutMilliseconds
         onTheWire.append((index, Pending(request: request, expected: toSend.count, timeoutMilliseconds: timeout,
                                          deadline: .now + .milliseconds(timeout))))

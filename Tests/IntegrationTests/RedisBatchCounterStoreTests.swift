@@ -61,6 +61,45 @@ struct RedisBatchCounterStoreTests {
         #expect(try redis.count(configuration.sentKey) == 2)
     }
 
+    @Test func severalRequestsAreWithRedisAtOnceAndAnsweredInOrder() throws {
+        let (store, configuration, redis) = try makeStore()
+        defer { cleanUp(configuration, redis) }
+        store.send(.received(ids("a", "b")))
+        store.send(.sent(ids("a")))
+        store.send(.probe)
+        store.send(.received(ids("a", "c", nil)))
+        #expect(store.unansweredCount == 4)
+        var answers: [CountAnswer] = []
+        let deadline = ContinuousClock.now + .seconds(5)
+        while answers.count < 4, ContinuousClock.now < deadline {
+            answers += store.answers(waitMilliseconds: 100)
+        }
+        let fresh = ReceivedHello(isFirstDelivery: true, isAlreadyAnswered: false)
+        #expect(answers == [
+            .received(.success([fresh, fresh])),
+            .sent(.success(())),
+            .probe(.success(())),
+            .received(.success([ReceivedHello(isFirstDelivery: false, isAlreadyAnswered: true), fresh, fresh])),
+        ])
+        #expect(store.unansweredCount == 0)
+        #expect(try redis.count(configuration.receivedKey) == 4)
+        #expect(try redis.count(configuration.sentKey) == 1)
+    }
+
+    @Test func aRequestWithoutRedisIsAnsweredWithTheFailureInItsTurn() throws {
+        let port = try freePort()
+        let store = RedisBatchCounterStore(configuration: RedisCounterStore.Configuration(host: "127.0.0.1", port: port, timeoutMilliseconds: 500))
+        store.send(.received(ids("a")))
+        store.send(.probe)
+        let answers = store.answers(waitMilliseconds: 0)
+        #expect(answers.count == 2)
+        guard case .received(.failure) = answers.first, case .probe(.failure) = answers.last else {
+            Issue.record("expected two failures, got \(answers)")
+            return
+        }
+        #expect(store.unansweredCount == 0)
+    }
+
     @Test func marksExpire() throws {
         let (store, configuration, redis) = try makeStore(dedupeSeconds: 120)
         defer { cleanUp(configuration, redis) }
