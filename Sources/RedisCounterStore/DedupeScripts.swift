@@ -24,44 +24,72 @@ enum DedupeScripts {
     end
     """
 
-    /// KEYS[1] the received counter; KEYS[2...n+1] the received marks; KEYS[n+2...2n+1] the
-    /// sent marks of the same ids. ARGV[1] the marks' lifetime in seconds; ARGV[2] how many
-    /// hellos without an id to count too (each counts every time). Returns, per id, 1 when
-    /// it was counted now (first delivery) plus 2 when its reply was already counted.
-    static let received = counterCheck + """
+    /// `markOf(key)`: a hello's mark — '1' once it is counted as received, '2' once its reply
+    /// is counted as sent too — or false when there is none. A value of another type (not
+    /// ours) reads as 'other' instead of failing the whole batch.
+    private static let markRead = """
+    local function markOf(key)
+      local value = redis.pcall('GET', key)
+      if type(value) == 'table' then return 'other' end
+      return value
+    end
+    """
+
+    /// KEYS[1] the received counter; KEYS[2...n+1] the hellos' marks; KEYS[n+2...2n+1] the
+    /// sent marks the consumer wrote before 2026-12 (a second key per id), read only for a
+    /// hello counted before, so that one answered by an older consumer is not answered
+    /// again. ARGV[1] the marks' lifetime in seconds; ARGV[2] how many hellos without an id
+    /// to count too (each counts every time). Returns, per id, 1 when it was counted now
+    /// (first delivery) plus 2 when its reply was already counted.
+    ///
+    /// A new id costs one read and one write; a repeated one a read (and a read of the older
+    /// sent mark).
+    static let received = counterCheck + "\n" + markRead + """
 
     local n = (#KEYS - 1) / 2
     local plain = tonumber(ARGV[2])
     local out, fresh, seen = {}, 0, {}
     for i = 1, n do
-      local first = not seen[KEYS[1 + i]] and redis.call('EXISTS', KEYS[1 + i]) == 0
-      seen[KEYS[1 + i]] = true
-      if first then fresh = fresh + 1 end
-      out[i] = (first and 1 or 0) + 2 * redis.call('EXISTS', KEYS[1 + n + i])
+      local key = KEYS[1 + i]
+      if seen[key] then
+        out[i] = seen[key] - seen[key] % 2
+      else
+        local mark = markOf(key)
+        if not mark then
+          out[i] = 1
+          fresh = fresh + 1
+        elseif mark == '2' or redis.call('EXISTS', KEYS[1 + n + i]) == 1 then
+          out[i] = 2
+        else
+          out[i] = 0
+        end
+        seen[key] = out[i]
+      end
     end
     local why = problem(KEYS[1], fresh + plain)
     if why then return redis.error_reply(why) end
     for i = 1, n do
-      if out[i] % 2 == 1 then redis.call('SET', KEYS[1 + i], '1', 'EX', ARGV[1]) end
+      if out[i] == 1 then redis.call('SET', KEYS[1 + i], '1', 'EX', ARGV[1]) end
     end
     if fresh + plain > 0 then redis.call('INCRBY', KEYS[1], fresh + plain) end
     return out
     """
 
-    /// KEYS[1] the sent counter; KEYS[2...] the sent marks. ARGV[1] the marks' lifetime;
+    /// KEYS[1] the sent counter; KEYS[2...] the hellos' marks. ARGV[1] the marks' lifetime;
     /// ARGV[2] how many replies to hellos without an id to count too. Returns how many were
-    /// counted now.
-    static let sent = counterCheck + """
+    /// counted now. A reply is counted once its hello's mark says '2'; the write replaces the
+    /// received mark, so each id costs one read and one write, and no key is added.
+    static let sent = counterCheck + "\n" + markRead + """
 
     local fresh, seen = {}, {}
     for i = 2, #KEYS do
-      if not seen[KEYS[i]] and redis.call('EXISTS', KEYS[i]) == 0 then fresh[#fresh + 1] = KEYS[i] end
+      if not seen[KEYS[i]] and markOf(KEYS[i]) ~= '2' then fresh[#fresh + 1] = KEYS[i] end
       seen[KEYS[i]] = true
     end
     local counted = #fresh + tonumber(ARGV[2])
     local why = problem(KEYS[1], counted)
     if why then return redis.error_reply(why) end
-    for _, key in ipairs(fresh) do redis.call('SET', key, '1', 'EX', ARGV[1]) end
+    for _, key in ipairs(fresh) do redis.call('SET', key, '2', 'EX', ARGV[1]) end
     if counted > 0 then redis.call('INCRBY', KEYS[1], counted) end
     return counted
     """

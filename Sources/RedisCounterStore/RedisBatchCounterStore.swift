@@ -124,7 +124,7 @@ public final class RedisBatchCounterStore: BatchCounterStore {
                                      arguments: [String(configuration.dedupeSeconds), String(messageIDs.count - ids.count)]))
         case .sent(let messageIDs):
             let ids = messageIDs.compactMap { $0 }
-            return replicated(script(DedupeScripts.sent, keys: [configuration.sentKey] + ids.map { mark("sent", $0) },
+            return replicated(script(DedupeScripts.sent, keys: [configuration.sentKey] + ids.map { mark("received", $0) },
                                      arguments: [String(configuration.dedupeSeconds), String(messageIDs.count - ids.count)]))
         case .failedAttempts(let ids, let now):
             return (ids.map { id in
@@ -265,9 +265,10 @@ public final class RedisBatchCounterStore: BatchCounterStore {
         onTheWire.removeAll()
     }
 
-    /// The key of one id's mark. Ids are raw bytes: one that is valid UTF-8 is used as it
-    /// is, any other is written in hex under a name of its own (`received-hex:`), so no two
-    /// ids share a key and none is decoded lossily.
+    /// The key of one id's mark (`received`: the one mark each hello has; `sent`: the second
+    /// mark older consumers wrote, still read for hellos counted before). Ids are raw bytes:
+    /// one that is valid UTF-8 is used as it is, any other is written in hex under a name of
+    /// its own (`received-hex:`), so no two ids share a key and none is decoded lossily.
     func mark(_ kind: String, _ id: [UInt8]) -> String {
         if let text = String(validating: id, as: UTF8.self) {
             return "\(configuration.dedupePrefix)\(kind):\(text)"

@@ -108,6 +108,45 @@ struct RedisBatchCounterStoreTests {
         #expect(ttl > 0 && ttl <= 120)
     }
 
+    @Test func eachHelloHasOneMarkThatSaysHowFarItGot() throws {
+        let (store, configuration, redis) = try makeStore()
+        defer { cleanUp(configuration, redis) }
+        let key = "\(configuration.dedupePrefix)received:m"
+        _ = try store.countReceived(ids("m"))
+        #expect(try redis.run("GET", key) == .bulk(Array("1".utf8)))
+        try store.countSent(ids("m"))
+        #expect(try redis.run("GET", key) == .bulk(Array("2".utf8)))
+        #expect(try redis.run("EXISTS", "\(configuration.dedupePrefix)sent:m").integerValue == 0, "no second key per hello")
+        #expect(try redis.run("TTL", key).integerValue ?? -1 > 0)
+    }
+
+    @Test func aHelloAnsweredByAnOlderConsumerIsNotAnsweredAgain() throws {
+        let (store, configuration, redis) = try makeStore()
+        defer { cleanUp(configuration, redis) }
+        // What a consumer before the one-mark format left: a received and a sent mark for
+        // "old-answered", a received mark alone for "old-unanswered".
+        for (key, value) in [("received:old-answered", "1"), ("sent:old-answered", "1"), ("received:old-unanswered", "1")] {
+            try redis.run("SET", configuration.dedupePrefix + key, value, "EX", "600")
+        }
+        let statuses = try store.countReceived(ids("old-answered", "old-unanswered"))
+        #expect(statuses == [ReceivedHello(isFirstDelivery: false, isAlreadyAnswered: true),
+                             ReceivedHello(isFirstDelivery: false, isAlreadyAnswered: false)])
+        try store.countSent(ids("old-unanswered"))
+        try store.countSent(ids("old-unanswered"))
+        #expect(try redis.count(configuration.receivedKey) == 0)
+        #expect(try redis.count(configuration.sentKey) == 1)
+    }
+
+    @Test func aMarkOfAnotherTypeHoldsNoBatchUp() throws {
+        let (store, configuration, redis) = try makeStore()
+        defer { cleanUp(configuration, redis) }
+        try redis.run("RPUSH", "\(configuration.dedupePrefix)received:listed", "x")
+        let statuses = try store.countReceived(ids("listed", "plain"))
+        #expect(statuses.map(\.isFirstDelivery) == [false, true])
+        try store.countSent(ids("listed", "plain"))
+        #expect(try redis.count(configuration.sentKey) == 2)
+    }
+
     @Test func scriptsAreReloadedAfterRedisForgetsThem() throws {
         let server = try RedisServerProcess()
         let configuration = RedisCounterStore.Configuration(host: "127.0.0.1", port: server.port)
@@ -140,8 +179,10 @@ struct RedisBatchCounterStoreTests {
         }
         #expect(try redis.run("EXISTS", "\(configuration.dedupePrefix)received:a").integerValue == 0, "no mark without its count")
         try redis.run("SET", configuration.sentKey, "12abc")
+        try redis.run("SET", "\(configuration.dedupePrefix)received:a", "1")
         #expect(throws: CounterStoreError.self) { try store.countSent(ids("a")) }
-        #expect(try redis.run("EXISTS", "\(configuration.dedupePrefix)sent:a").integerValue == 0)
+        #expect(try redis.run("GET", "\(configuration.dedupePrefix)received:a") == .bulk(Array("1".utf8)), "not marked answered")
+        try redis.run("DEL", "\(configuration.dedupePrefix)received:a")
 
         // Repaired, every hello counts exactly once.
         try redis.delete(configuration.receivedKey, configuration.sentKey)
