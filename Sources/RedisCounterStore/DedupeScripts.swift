@@ -24,14 +24,14 @@ enum DedupeScripts {
     end
     """
 
-    /// `markOf(key)`: a hello's mark — '1' once it is counted as received, '2' once its reply
-    /// is counted as sent too — or false when there is none. A value of another type (not
-    /// ours) reads as 'other' instead of failing the whole batch.
+    /// `markOf(key)`: a hello's mark — 1 once it is counted as received, 2 or more once its
+    /// reply is counted as sent too — or false when there is none. A value that is not ours
+    /// (another type, or not a number) reads as 0 instead of failing the whole batch.
     private static let markRead = """
     local function markOf(key)
       local value = redis.pcall('GET', key)
-      if type(value) == 'table' then return 'other' end
-      return value
+      if type(value) == 'table' then return 0 end
+      return value and (tonumber(value) or 0)
     end
     """
 
@@ -42,34 +42,24 @@ enum DedupeScripts {
     /// to count too (each counts every time). Returns, per id, 1 when it was counted now
     /// (first delivery) plus 2 when its reply was already counted.
     ///
-    /// A new id costs one read and one write; a repeated one a read (and a read of the older
-    /// sent mark).
+    /// The counter is checked before anything is written, for as many as the call could
+    /// count, so a new id costs one command: `SET NX` marks it or finds it marked.
     static let received = counterCheck + "\n" + markRead + """
 
     local n = (#KEYS - 1) / 2
     local plain = tonumber(ARGV[2])
-    local out, fresh, seen = {}, 0, {}
-    for i = 1, n do
-      local key = KEYS[1 + i]
-      if seen[key] then
-        out[i] = seen[key] - seen[key] % 2
-      else
-        local mark = markOf(key)
-        if not mark then
-          out[i] = 1
-          fresh = fresh + 1
-        elseif mark == '2' or redis.call('EXISTS', KEYS[1 + n + i]) == 1 then
-          out[i] = 2
-        else
-          out[i] = 0
-        end
-        seen[key] = out[i]
-      end
-    end
-    local why = problem(KEYS[1], fresh + plain)
+    local why = problem(KEYS[1], n + plain)
     if why then return redis.error_reply(why) end
+    local out, fresh = {}, 0
     for i = 1, n do
-      if out[i] == 1 then redis.call('SET', KEYS[1 + i], '1', 'EX', ARGV[1]) end
+      if redis.call('SET', KEYS[1 + i], '1', 'NX', 'EX', ARGV[1]) then
+        out[i] = 1
+        fresh = fresh + 1
+      elseif (markOf(KEYS[1 + i]) or 0) >= 2 or redis.call('EXISTS', KEYS[1 + n + i]) == 1 then
+        out[i] = 2
+      else
+        out[i] = 0
+      end
     end
     if fresh + plain > 0 then redis.call('INCRBY', KEYS[1], fresh + plain) end
     return out
@@ -77,19 +67,23 @@ enum DedupeScripts {
 
     /// KEYS[1] the sent counter; KEYS[2...] the hellos' marks. ARGV[1] the marks' lifetime;
     /// ARGV[2] how many replies to hellos without an id to count too. Returns how many were
-    /// counted now. A reply is counted once its hello's mark says '2'; the write replaces the
-    /// received mark, so each id costs one read and one write, and no key is added.
-    static let sent = counterCheck + "\n" + markRead + """
+    /// counted now. A reply counts when `INCR` takes its hello's mark from 1 to 2: one
+    /// command per id, which keeps the mark's expiry and adds no key. A mark that has gone
+    /// (expired) or is not ours is written anew, as answered.
+    static let sent = counterCheck + """
 
-    local fresh, seen = {}, {}
-    for i = 2, #KEYS do
-      if not seen[KEYS[i]] and markOf(KEYS[i]) ~= '2' then fresh[#fresh + 1] = KEYS[i] end
-      seen[KEYS[i]] = true
-    end
-    local counted = #fresh + tonumber(ARGV[2])
-    local why = problem(KEYS[1], counted)
+    local why = problem(KEYS[1], #KEYS - 1 + tonumber(ARGV[2]))
     if why then return redis.error_reply(why) end
-    for _, key in ipairs(fresh) do redis.call('SET', key, '2', 'EX', ARGV[1]) end
+    local counted = tonumber(ARGV[2])
+    for i = 2, #KEYS do
+      local mark = redis.pcall('INCR', KEYS[i])
+      if mark == 2 then
+        counted = counted + 1
+      elseif type(mark) ~= 'number' or mark == 1 then
+        redis.call('SET', KEYS[i], '2', 'EX', ARGV[1])
+        counted = counted + 1
+      end
+    end
     if counted > 0 then redis.call('INCRBY', KEYS[1], counted) end
     return counted
     """

@@ -120,6 +120,19 @@ struct RedisBatchCounterStoreTests {
         #expect(try redis.run("TTL", key).integerValue ?? -1 > 0)
     }
 
+    @Test func aMarkGoneBeforeItsReplyIsCountedIsWrittenAnewWithItsExpiry() throws {
+        let (store, configuration, redis) = try makeStore(dedupeSeconds: 300)
+        defer { cleanUp(configuration, redis) }
+        let key = "\(configuration.dedupePrefix)received:gone"
+        _ = try store.countReceived(ids("gone"))
+        try redis.run("DEL", key)
+        try store.countSent(ids("gone"))
+        #expect(try redis.count(configuration.sentKey) == 1)
+        #expect(try redis.run("GET", key) == .bulk(Array("2".utf8)))
+        let ttl = try redis.run("TTL", key).integerValue ?? -1
+        #expect(ttl > 0 && ttl <= 300, "never a mark without an expiry")
+    }
+
     @Test func aHelloAnsweredByAnOlderConsumerIsNotAnsweredAgain() throws {
         let (store, configuration, redis) = try makeStore()
         defer { cleanUp(configuration, redis) }
