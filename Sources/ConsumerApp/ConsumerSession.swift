@@ -32,6 +32,10 @@ public final class ConsumerSession {
     /// The broker node this session is connected to, for the heartbeat.
     private let node: String
     private var lastFlush = ContinuousClock.now
+    /// Answers still due to requests an earlier session sent on the same store (it ended on
+    /// a lost broker connection with counts in flight): they come first, and are not this
+    /// pipeline's.
+    private var answersOfEarlierSessions: Int
 
     /// A session on its own, with metrics and a fault log of its own (for tools such as
     /// `ceiling` that run the consumer's work without the service around it).
@@ -50,6 +54,7 @@ public final class ConsumerSession {
         producer = Producer(channel: channel)
         self.counter = counter
         pipeline = ConsumerPipeline(rules: rules, poisoned: poisoned.all, now: Self.now())
+        answersOfEarlierSessions = counter.unansweredCount
         self.metrics = metrics
         self.health = health
         self.faults = faults
@@ -119,6 +124,10 @@ public final class ConsumerSession {
         guard counter.unansweredCount > 0 else { return false }
         let answers = counter.answers(waitMilliseconds: 0)
         for answer in answers {
+            if answersOfEarlierSessions > 0 {
+                answersOfEarlierSessions -= 1
+                continue
+            }
             if case .presence(.failure(let error)) = answer {
                 logger.debug("could not leave the heartbeat in Redis", metadata: ["redis.error": "\(error)"])
             } else if case .presence = answer {

@@ -38,6 +38,22 @@ struct ConsumerSessionTests {
         #expect(source.closed && channel.closed)
     }
 
+    @Test func aNewSessionIgnoresAnswersToTheRequestsOfTheOneBefore() throws {
+        let source = ScriptedDeliverySource()
+        let channel = ScriptedChannel()
+        let store = MemoryBatchCounterStore()
+        // The session before ended on a lost connection with these still with Redis; the
+        // store lives on for the lane's next session.
+        store.send(.received([Array("earlier".utf8)]))
+        store.send(.probe)
+        source.enqueueHellos(3, idPrefix: "after")
+        let session = session(source, channel, store)
+        try session.serve { session.settledCount >= 3 }
+        #expect(channel.published.count == 3)
+        #expect(source.acknowledged.count == 3)
+        #expect(store.sent == 3)
+    }
+
     @Test func aCancelledSubscriptionEndsTheSession() {
         let source = ScriptedDeliverySource()
         source.cancelled = true
