@@ -139,9 +139,11 @@ extension ConsumerPipeline {
     /// Sends the next isolated publish once every batch has settled, so it is alone with the
     /// broker: if the channel closes now, this one is the cause. Returns whether it sent.
     mutating func isolateNext() -> Bool {
-        // A batch Redis is counting publishes once counted: the isolated one waits for it too.
-        let batchToPublish = asked.contains { if case .received = $0 { true } else { false } }
-        guard inFlight.isEmpty, !batchToPublish, isolated == nil, !isolation.isEmpty else { return false }
+        // Every batch waiting for Redis goes first too: one being counted would publish
+        // beside it, and one whose replies are being counted has acks to send that a
+        // connection dropped by the isolated publish would lose (its hellos would come back
+        // and be answered or dead-lettered a second time).
+        guard inFlight.isEmpty, asked.isEmpty, isolated == nil, !isolation.isEmpty else { return false }
         var job = isolation.removeFirst()
         job.toIsolate = false
         ask(.publish([(job.message, job.destination)]), awaiting: .tickets(.isolated(job)))
