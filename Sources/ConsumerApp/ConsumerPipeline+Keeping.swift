@@ -55,7 +55,7 @@ extension ConsumerPipeline {
     func hasUnsettledDelivery(olderThan tag: UInt64) -> Bool {
         held.contains { $0.tag < tag }
             || inFlight.contains { $0.deliveries.contains { $0.tag < tag } }
-            || asked.contains { $0.deliveries.contains { $0.tag < tag } }
+            || asked.contains { $0.holdsDelivery(below: tag) }
             || retries.contains { $0.delivery.tag < tag }
             || isolation.contains { $0.delivery.tag < tag }
             || (isolated.map { $0.job.delivery.tag < tag } ?? false)

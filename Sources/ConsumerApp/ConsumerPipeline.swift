@@ -52,12 +52,24 @@ struct ConsumerPipeline {
         /// Whether Redis answers again.
         case probe
 
-        /// The deliveries waiting on this answer, none of them settled yet.
-        var deliveries: [Delivery] {
+        /// How many deliveries wait on this answer, none of them settled yet.
+        var deliveryCount: Int {
             switch self {
-            case .received(let starting): starting.deliveries + starting.due.map(\.delivery)
-            case .failedAttempts(let settling), .sent(let settling): settling.batch.deliveries
-            case .probe: []
+            case .received(let starting): starting.deliveries.count + starting.due.count
+            case .failedAttempts(let settling), .sent(let settling): settling.batch.deliveries.count
+            case .probe: 0
+            }
+        }
+
+        /// Whether a delivery waiting on this answer has a tag below `tag`.
+        func holdsDelivery(below tag: UInt64) -> Bool {
+            switch self {
+            case .received(let starting):
+                starting.deliveries.contains { $0.tag < tag } || starting.due.contains { $0.delivery.tag < tag }
+            case .failedAttempts(let settling), .sent(let settling):
+                settling.batch.deliveries.contains { $0.tag < tag }
+            case .probe:
+                false
             }
         }
     }
@@ -182,7 +194,7 @@ struct ConsumerPipeline {
 
     /// Deliveries taken and not yet acknowledged or handed back.
     var unsettledCount: Int {
-        held.count + inFlight.reduce(0) { $0 + $1.deliveries.count } + asked.reduce(0) { $0 + $1.deliveries.count }
+        held.count + inFlight.reduce(0) { $0 + $1.deliveries.count } + asked.reduce(0) { $0 + $1.deliveryCount }
             + retries.count + isolation.count + (isolated == nil ? 0 : 1)
     }
 

@@ -34,11 +34,11 @@ public final class RedisBatchCounterStore: BatchCounterStore {
     private var tlsContext: TLSClientContext?
     /// The scripts' SHA-1s, as Redis named them when the connection loaded them.
     private var scriptSHAs: [String: String] = [:]
-    /// Requests in the order sent; an entry's answer is set once its replies are in.
+    /// Requests not yet handed out, in the order sent; an entry's answer is set once its
+    /// replies are in.
     private var requests: [(request: CountRequest, answer: CountAnswer?)] = []
-    /// Index in `requests` of the first request not yet handed out, plus those still waiting
-    /// for replies, in the order their commands went out.
-    private var handedOut = 0
+    /// The requests still waiting for replies (by index in `requests`), in the order their
+    /// commands went out.
     private var onTheWire: [(index: Int, pending: Pending)] = []
 
     /// Where the master is, when Sentinels manage Redis.
@@ -88,18 +88,17 @@ public final class RedisBatchCounterStore: BatchCounterStore {
             drop(RedisError.timedOut(afterMilliseconds: first.pending.timeoutMilliseconds))
         }
         var answers: [CountAnswer] = []
-        while handedOut < requests.count, let answer = requests[handedOut].answer {
+        while answers.count < requests.count, let answer = requests[answers.count].answer {
             answers.append(answer)
-            handedOut += 1
         }
-        if handedOut == requests.count {
-            requests.removeAll(keepingCapacity: true)
-            handedOut = 0
+        if !answers.isEmpty {
+            requests.removeFirst(answers.count)
+            for position in onTheWire.indices { onTheWire[position].index -= answers.count }
         }
         return answers
     }
 
-    public var unansweredCount: Int { requests.count - handedOut }
+    public var unansweredCount: Int { requests.count }
 
     public var answerDescriptor: Int32? { connection?.descriptor }
 
@@ -233,7 +232,7 @@ public final class RedisBatchCounterStore: BatchCounterStore {
     }
 
     private var hasAnswerToHandOut: Bool {
-        handedOut < requests.count && requests[handedOut].answer != nil
+        requests.first?.answer != nil
     }
 
     /// Appends `commands` and writes them, waiting while the socket takes no more (Redis reads

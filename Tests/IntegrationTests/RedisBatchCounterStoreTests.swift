@@ -86,6 +86,23 @@ struct RedisBatchCounterStoreTests {
         #expect(try redis.count(configuration.sentKey) == 1)
     }
 
+    @Test func answersStayInOrderWhileRequestsKeepComing() throws {
+        let (store, configuration, redis) = try makeStore()
+        defer { cleanUp(configuration, redis) }
+        // A steady stream, as the consumer's: a request goes out before the last is answered.
+        var answers: [CountAnswer] = []
+        for index in 0..<300 {
+            store.send(index % 3 == 2 ? .sent(ids("s\(index - 1)")) : .received(ids("s\(index)")))
+            answers += store.answers(waitMilliseconds: 0)
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while store.unansweredCount > 0, ContinuousClock.now < deadline { answers += store.answers(waitMilliseconds: 100) }
+        let fresh = ReceivedHello(isFirstDelivery: true, isAlreadyAnswered: false)
+        #expect(answers == (0..<300).map { $0 % 3 == 2 ? .sent(.success(())) : .received(.success([fresh])) })
+        #expect(try redis.count(configuration.receivedKey) == 200)
+        #expect(try redis.count(configuration.sentKey) == 100)
+    }
+
     @Test func aRequestWithoutRedisIsAnsweredWithTheFailureInItsTurn() throws {
         let port = try freePort()
         let store = RedisBatchCounterStore(configuration: RedisCounterStore.Configuration(host: "127.0.0.1", port: port, timeoutMilliseconds: 500))
